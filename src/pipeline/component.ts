@@ -1,0 +1,104 @@
+// The component interfaces: what factories create and what the service wires together.
+import type { OperatorFunction, SchedulerLike } from 'rxjs';
+import type { Logger } from 'pino';
+import type { Signal } from '../pdata/types.js';
+import type { Schema } from '../config/schema.js';
+import type { Envelope } from './envelope.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+
+/** Takes an envelope synchronously and becomes responsible for settling it. */
+export interface Consumer {
+  consume(envelope: Envelope): void;
+  /** True when this consumer changes the data it is given (then a fan-out hands it a clone). */
+  readonly mutates: boolean;
+}
+
+export interface Lifecycle {
+  start(): Promise<void>;
+  /** Stops work. Processors flush in their operator's completion; exporters drain until `deadline` (epoch ms). */
+  shutdown(deadline: number): Promise<void>;
+}
+
+export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'connector' | 'extension';
+
+export interface CreateSettings {
+  /** Component id as written in the config, e.g. `otlp/tempo`. */
+  id: string;
+  kind: ComponentKind;
+  logger: Logger;
+  telemetry: Telemetry;
+  /** All time-based behaviour goes through this so tests can run on virtual time. */
+  scheduler: SchedulerLike;
+}
+
+export type Receiver = Lifecycle;
+
+export interface Processor extends Lifecycle {
+  readonly operator: OperatorFunction<Envelope, Envelope>;
+}
+
+export interface Exporter extends Lifecycle, Consumer {}
+
+export type Connector = Lifecycle & Consumer;
+
+export interface ComponentStatus {
+  id: string;
+  kind: ComponentKind;
+  status: 'starting' | 'ok' | 'recoverable_error' | 'permanent_error' | 'stopping' | 'stopped';
+  error?: string;
+  since: number;
+}
+
+/** What extensions see of the running service. */
+export interface ServiceHost {
+  readonly phase: 'starting' | 'running' | 'stopping' | 'stopped';
+  componentStatuses(): ComponentStatus[];
+  /** Lets a component report a change of health (e.g. an exporter whose backend is down). */
+  reportStatus(id: string, kind: ComponentKind, status: ComponentStatus['status'], error?: string): void;
+}
+
+export type Extension = Lifecycle;
+
+interface FactoryBase<C> {
+  type: string;
+  schema: Schema<C>;
+  /** One line for `sluice components`. */
+  description: string;
+}
+
+export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'receiver';
+  signals: readonly Signal[];
+  /** One instance per receiver id, shared by every pipeline that lists it; `next` has a consumer per signal in use. */
+  create(settings: CreateSettings, config: C, next: Partial<Record<Signal, Consumer>>): Receiver;
+}
+
+export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'processor';
+  signals: readonly Signal[];
+  /** Whether the processor changes data in place (decides cloning at fan-outs). */
+  mutates: boolean;
+  /** One instance per processor id per pipeline, as in the Collector. */
+  create(settings: CreateSettings, config: C, signal: Signal): Processor;
+}
+
+export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'exporter';
+  signals: readonly Signal[];
+  /** One instance per exporter id per signal: each signal has its own queue. */
+  create(settings: CreateSettings, config: C, signal: Signal): Exporter;
+}
+
+export interface ConnectorFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'connector';
+  /** Supported [exporter-side signal, receiver-side signal] pairs. */
+  pairs: readonly (readonly [Signal, Signal])[];
+  create(settings: CreateSettings, config: C, from: Signal, to: Signal, next: Consumer): Connector;
+}
+
+export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
+  kind: 'extension';
+  create(settings: CreateSettings, config: C, host: ServiceHost): Extension;
+}
+
+export type Factory = ReceiverFactory | ProcessorFactory | ExporterFactory | ConnectorFactory | ExtensionFactory;

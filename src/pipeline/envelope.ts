@@ -1,0 +1,138 @@
+// The unit that travels through a pipeline. Whoever holds an envelope must eventually settle it
+// exactly once: ack() when the data is safely handed on, nack(err) when it cannot be.
+import type { Signal, SignalData } from '../pdata/types.js';
+import { countItems } from '../pdata/count.js';
+import { combineErrors } from './errors.js';
+
+export interface EnvelopeContext {
+  /** Id of the receiver (or connector) that produced the data. */
+  readonly receiver: string;
+  readonly transport?: string;
+  /** Client metadata: lower-cased header names → values, filled when `include_metadata` is set. */
+  readonly metadata: ReadonlyMap<string, readonly string[]>;
+  readonly tenant?: string;
+}
+
+export interface Settler {
+  ack(): void;
+  nack(error: Error): void;
+}
+
+export interface Envelope<S extends Signal = Signal> extends Settler {
+  readonly signal: S;
+  data: SignalData[S];
+  /** Spans, data points or log records in `data`. */
+  items: number;
+  /** Encoded size as received, or an estimate for data built in the pipeline. */
+  bytes: number;
+  readonly context: EnvelopeContext;
+  readonly settled: boolean;
+}
+
+export const EMPTY_METADATA: ReadonlyMap<string, readonly string[]> = new Map();
+
+export function receiverContext(receiver: string, transport?: string, metadata = EMPTY_METADATA, tenant?: string): EnvelopeContext {
+  return { receiver, transport, metadata, tenant };
+}
+
+class EnvelopeImpl<S extends Signal> implements Envelope<S> {
+  settled = false;
+  constructor(
+    readonly signal: S,
+    public data: SignalData[S],
+    public items: number,
+    public bytes: number,
+    readonly context: EnvelopeContext,
+    private readonly settler: Settler,
+  ) {}
+
+  ack(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settler.ack();
+  }
+
+  nack(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.settler.nack(error);
+  }
+}
+
+export function createEnvelope<S extends Signal>(
+  signal: S,
+  data: SignalData[S],
+  context: EnvelopeContext,
+  settler: Settler,
+  bytes = 0,
+  items = countItems(signal, data),
+): Envelope<S> {
+  return new EnvelopeImpl(signal, data, items, bytes, context, settler);
+}
+
+/**
+ * Reference-counted settlement: the target settles once every holder has released its share.
+ * Starts with one reference held by the creator, which must release it after handing out parts.
+ * The first failure is remembered; retryable failures win over permanent ones so nothing is lost.
+ */
+export class AckJoin implements Settler {
+  private refs = 1;
+  private error: Error | undefined;
+
+  constructor(private readonly target: Settler) {}
+
+  retain(): Settler {
+    this.refs++;
+    let done = false;
+    return {
+      ack: () => {
+        if (done) return;
+        done = true;
+        this.release();
+      },
+      nack: (err: Error) => {
+        if (done) return;
+        done = true;
+        this.release(err);
+      },
+    };
+  }
+
+  release(err?: Error): void {
+    if (err) this.error = combineErrors(this.error, err);
+    if (--this.refs === 0) {
+      if (this.error) this.target.nack(this.error);
+      else this.target.ack();
+    }
+  }
+
+  ack(): void {
+    this.release();
+  }
+
+  nack(err: Error): void {
+    this.release(err);
+  }
+}
+
+/** Settles every parent when the merged child settles (a batch built from several envelopes). */
+export function settleAll(parents: readonly Settler[]): Settler {
+  return {
+    ack: () => {
+      for (const p of parents) p.ack();
+    },
+    nack: (err) => {
+      for (const p of parents) p.nack(err);
+    },
+  };
+}
+
+/** A new envelope carrying `data` and the context of `from`, settling through `settler`. */
+export function deriveEnvelope<S extends Signal>(
+  from: Pick<Envelope<S>, 'signal' | 'context'>,
+  data: SignalData[S],
+  settler: Settler,
+  bytes = 0,
+): Envelope<S> {
+  return createEnvelope(from.signal, data, from.context, settler, bytes);
+}

@@ -1,22 +1,7 @@
-// Loads the .proto files under proto/ once. The directory is found by walking up from this module,
-// because it sits at a different depth when run from src/ (tsx) and from dist/src/ (compiled).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Loads .proto files from the package's proto/ directory into resolved protobufjs Roots.
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
-
-function findProtoDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'proto');
-    if (existsSync(join(candidate, 'opentelemetry'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('sluice: cannot find the proto/ directory next to the installed package');
-    dir = parent;
-  }
-}
-
-export const PROTO_DIR = findProtoDir();
+import { PROTO_DIR } from '../paths.js';
 
 /** Loads the given proto files (paths relative to proto/) into one resolved Root. */
 export function loadProtos(files: string[]): protobuf.Root {

@@ -29,30 +29,37 @@ export interface ValidationContext {
   issues: ConfigIssue[];
   /** Where a path came from in the source files, when known. */
   locate?(path: Path): SourcePosition | undefined;
+  /** Where the key of the entry at `path` is written, for problems with the key itself. */
+  locateKey?(path: Path): SourcePosition | undefined;
 }
 
 export function report(ctx: ValidationContext, path: Path, message: string, severity: ConfigIssue['severity'] = 'error'): void {
   ctx.issues.push({ severity, path: formatPath(path), message, position: ctx.locate?.(path) });
 }
 
+/** Like `report`, positioned at the key of the entry rather than at its value. */
+export function reportAtKey(ctx: ValidationContext, path: Path, message: string, severity: ConfigIssue['severity'] = 'error'): void {
+  const position = ctx.locateKey?.(path) ?? ctx.locate?.(path);
+  ctx.issues.push({ severity, path: formatPath(path), message, position });
+}
+
 type Check<T> = (value: unknown, ctx: ValidationContext, path: Path) => T | undefined;
+/** What an absent value becomes: a default, a "missing" error, or nothing. */
+type Absent<T> = (ctx: ValidationContext, path: Path) => T | undefined;
+
+const ABSENT_IS_FINE: Absent<never> = () => undefined;
 
 export class Schema<T> {
   constructor(
     /** What the value must be, in words, for error messages and docs. */
     readonly expected: string,
     private readonly check: Check<T>,
-    readonly defaultValue?: () => T,
-    readonly isRequired = false,
+    private readonly absent: Absent<T> = ABSENT_IS_FINE,
   ) {}
 
-  /** Validates `value`; on failure records issues and returns undefined. Absent values take the default. */
+  /** Validates `value`; on failure records issues and returns undefined. */
   parse(value: unknown, ctx: ValidationContext, path: Path = []): T | undefined {
-    if (value === undefined || value === null) {
-      if (this.defaultValue) return this.defaultValue();
-      if (this.isRequired) report(ctx, path, `missing required key "${String(path[path.length - 1])}" (${this.expected})`);
-      return undefined;
-    }
+    if (value === undefined || value === null) return this.absent(ctx, path);
     return this.check(value, ctx, path);
   }
 
@@ -63,7 +70,10 @@ export class Schema<T> {
 
   /** Absence is an error. */
   required(): Schema<T> {
-    return new Schema(this.expected, this.check, undefined, true);
+    return new Schema(this.expected, this.check, (ctx, path) => {
+      report(ctx, path, `missing required key "${String(path[path.length - 1])}" (${this.expected})`);
+      return undefined;
+    });
   }
 
   /** The value may be absent (no default). */
@@ -71,12 +81,14 @@ export class Schema<T> {
     return new Schema<T | undefined>(this.expected, this.check);
   }
 
-  /** Adds a further check on an already well-typed value. */
+  /** Adds a further check on an already well-typed value (defaults included). */
   refine(test: (v: T) => string | undefined): Schema<T> {
-    return new Schema(
-      this.expected,
-      (value, ctx, path) => {
-        const v = this.check(value, ctx, path);
+    const tested =
+      <A extends Check<T> | Absent<T>>(inner: A) =>
+      (...args: unknown[]): T | undefined => {
+        const ctx = args[args.length - 2] as ValidationContext;
+        const path = args[args.length - 1] as Path;
+        const v = (inner as (...a: unknown[]) => T | undefined)(...args);
         if (v === undefined) return undefined;
         const problem = test(v);
         if (problem) {
@@ -84,9 +96,8 @@ export class Schema<T> {
           return undefined;
         }
         return v;
-      },
-      this.defaultValue,
-    );
+      };
+    return new Schema(this.expected, tested(this.check) as Check<T>, tested(this.absent) as Absent<T>);
   }
 }
 
@@ -94,7 +105,8 @@ function structuredCloneSafe<T>(v: T): T {
   return v !== null && typeof v === 'object' ? (structuredClone(v) as T) : v;
 }
 
-function describe(value: unknown): string {
+/** A value in words for error messages: "a map", "a list", `string "x"`. */
+export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value !== null && typeof value === 'object') return 'a map';
   return `${typeof value} ${JSON.stringify(value)}`;
@@ -209,7 +221,7 @@ export const s = {
       for (const key of Object.keys(input)) {
         if (!(key in fields)) {
           const allowed = Object.keys(fields);
-          report(ctx, [...path, key], `unknown key "${key}"${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ' (this component takes no settings)'}`);
+          reportAtKey(ctx, [...path, key], `unknown key "${key}"${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ' (this component takes no settings)'}`);
         }
       }
       const out: Record<string, unknown> = {};
@@ -219,8 +231,9 @@ export const s = {
       }
       return ctx.issues.length === before ? (out as Out) : undefined;
     };
-    // An absent section of known keys is the section with every default filled in.
-    return new Schema<Out>('a map', parseObject, () => parseObject({}, { issues: [] }, []) as Out);
+    // An absent section of known keys is the section with every default filled in, and with an
+    // error for each required key it lacks.
+    return new Schema<Out>('a map', parseObject, (ctx, path) => parseObject({}, ctx, path));
   },
 
   /** Anything; for values passed through untouched. */

@@ -8,6 +8,8 @@ export interface RawConfig {
   value: Record<string, unknown>;
   /** Where each path was last defined (the later file wins, like the values themselves). */
   locate(path: Path): SourcePosition | undefined;
+  /** Where the key of the entry at `path` is written (for unknown keys); falls back to `locate`. */
+  locateKey?(path: Path): SourcePosition | undefined;
 }
 
 export interface ComponentConfig {

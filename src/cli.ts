@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// sluice run | validate | components
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { DEFAULT_CONFIG, packageVersion } from './paths.js';
+import { factories, describeComponents } from './components.js';
+import { loadConfig } from './config/load.js';
+import { formatIssue, validateConfig } from './config/validate.js';
+import type { ConfigIssue } from './config/schema.js';
+import type { ServiceConfig } from './config/types.js';
+import { createLogger } from './telemetry/logger.js';
+import { Service } from './service/service.js';
+
+const HELP = `sluice: an OpenTelemetry-Collector-style telemetry gateway
+
+Usage:
+  sluice run [--config FILE]... [--set key.path=value]...
+      Run the gateway. Several --config files merge, later over earlier. Without --config,
+      runs the embedded default (OTLP gRPC :4317 and HTTP :4318 -> memory_limiter -> batch -> debug).
+  sluice validate --config FILE [--config FILE]... [--set key.path=value]...
+      Check a configuration; prints every problem with file:line:column and exits 1 if any is an error.
+  sluice components
+      List every component type and the signals it supports.
+
+Options:
+  -c, --config FILE   configuration file (repeatable)
+      --set K=V       override a value, e.g. --set exporters.otlp/tempo.endpoint=tempo:4317
+  -h, --help          this help
+  -v, --version       print the version
+`;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: CliIo = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+};
+
+/** Loads and validates; prints every issue. Returns the config only when there is no error. */
+export function loadAndValidate(files: string[], sets: string[], io: CliIo): ServiceConfig | undefined {
+  const loaded = loadConfig(files, sets);
+  const issues: ConfigIssue[] = [...loaded.issues];
+  let config: ServiceConfig | undefined;
+  if (loaded.raw && !loaded.issues.some((i) => i.severity === 'error')) {
+    const result = validateConfig(loaded.raw, factories);
+    issues.push(...result.issues);
+    config = result.config;
+  }
+  for (const issue of issues) io.err(formatIssue(issue));
+  return issues.some((i) => i.severity === 'error') ? undefined : config;
+}
+
+export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c', multiple: true },
+        set: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.out(`sluice ${packageVersion()}`);
+    return 0;
+  }
+  const command = positionals[0] ?? (values.help ? undefined : 'run');
+  if (values.help || command === undefined || command === 'help') {
+    io.out(HELP);
+    return 0;
+  }
+  const files = values.config ?? [];
+  const sets = values.set ?? [];
+  switch (command) {
+    case 'components':
+      io.out(describeComponents());
+      return 0;
+    case 'validate': {
+      if (files.length === 0) {
+        io.err('sluice validate: at least one --config FILE is required');
+        return 2;
+      }
+      const ok = loadAndValidate(files, sets, io) !== undefined;
+      if (ok) io.out(`${files.join(', ')}: configuration is valid`);
+      return ok ? 0 : 1;
+    }
+    case 'run':
+      return run(files.length > 0 ? files : [DEFAULT_CONFIG], sets, io);
+    default:
+      io.err(`unknown command "${command}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+async function run(files: string[], sets: string[], io: CliIo): Promise<number> {
+  const config = loadAndValidate(files, sets, io);
+  if (!config) return 1;
+  const logger = createLogger(config.service.telemetry.logs.level);
+  const service = new Service(config, { logger });
+  let signals = 0;
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
+        logger.flush();
+        process.exit(1);
+      }
+      logger.info({ signal }, 'received signal; shutting down gracefully');
+      service.shutdown().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  try {
+    await service.start();
+  } catch (err) {
+    logger.error({ err }, 'failed to start');
+    logger.flush();
+    return 1;
+  }
+  const code = await stopped;
+  logger.flush();
+  return code;
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // Servers are closed by now; anything still holding the loop is a bug we do not wait on.
+    if (code !== 0 || process.argv[2] !== 'run') return;
+    setTimeout(() => process.exit(code), 100).unref();
+  });
+}

@@ -1,0 +1,38 @@
+// The registry: every component type sluice knows, by kind. `sluice components` prints it.
+import type { Factory } from './pipeline/component.js';
+import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { batchProcessorFactory } from './processors/batch/factory.js';
+import { memoryLimiterProcessorFactory } from './processors/memory_limiter/factory.js';
+import { otlpExporterFactory } from './exporters/otlp/factory.js';
+import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
+import { debugExporterFactory } from './exporters/debug/factory.js';
+import { forwardConnectorFactory } from './connectors/forward/factory.js';
+import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
+
+export const factories: readonly Factory[] = [
+  otlpReceiverFactory,
+  batchProcessorFactory,
+  memoryLimiterProcessorFactory,
+  otlpExporterFactory,
+  otlpHttpExporterFactory,
+  debugExporterFactory,
+  forwardConnectorFactory,
+  healthCheckExtensionFactory,
+] as readonly Factory[];
+
+/** One line per component: kind, type, signals (or signal pairs), description. */
+export function describeComponents(list: readonly Factory[] = factories): string {
+  const lines: string[] = [];
+  for (const kind of ['receiver', 'processor', 'exporter', 'connector', 'extension'] as const) {
+    const ofKind = list.filter((f) => f.kind === kind);
+    if (ofKind.length === 0) continue;
+    lines.push(`${kind}s:`);
+    for (const f of ofKind) {
+      let signals = '';
+      if (f.kind === 'connector') signals = f.pairs.map(([a, b]) => `${a}->${b}`).join(', ');
+      else if (f.kind !== 'extension') signals = f.signals.join(', ');
+      lines.push(`  ${f.type.padEnd(22)} ${signals.padEnd(28)} ${f.description}`);
+    }
+  }
+  return lines.join('\n');
+}

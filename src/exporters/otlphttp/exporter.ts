@@ -1,0 +1,155 @@
+// The OTLP/HTTP sender: one POST per batch (protobuf or JSON, optionally gzip), with the status
+// mapping of the OTLP/HTTP specification.
+import http from 'node:http';
+import https from 'node:https';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { Logger } from 'pino';
+import { decodeExportResponse, otlpCodecs, rpcStatusType } from '../../codec/otlp-proto.js';
+import { encodeOtlpJson } from '../../codec/otlp-json.js';
+import type { Signal, SignalData } from '../../pdata/types.js';
+import type { ExportSender } from '../../pipeline/exporter-helper.js';
+import { PermanentError, RetryableError } from '../../pipeline/errors.js';
+
+const gzipAsync = promisify(gzip);
+
+/** Statuses after which the same request may succeed later (OTLP/HTTP "Retryable Response Codes"). */
+const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
+
+/** Responses are a status or a partial success: anything longer is not worth holding in memory. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface HttpSenderOptions {
+  url: URL;
+  encoding: 'proto' | 'json';
+  compression: 'gzip' | 'none';
+  headers: Record<string, string>;
+  /** Keep-alive connections, owned by the sender. */
+  agent: http.Agent;
+}
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export class HttpSender<S extends Signal> implements ExportSender<S> {
+  private readonly contentType: string;
+
+  constructor(
+    private readonly signal: S,
+    private readonly options: HttpSenderOptions,
+    private readonly logger: Logger,
+  ) {
+    this.contentType = options.encoding === 'json' ? 'application/json' : 'application/x-protobuf';
+  }
+
+  async send(data: SignalData[S], _context: unknown, abort: AbortSignal): Promise<void> {
+    let body: Buffer;
+    try {
+      if (this.options.encoding === 'json') {
+        body = Buffer.from(encodeOtlpJson(this.signal, data));
+      } else {
+        const bytes = otlpCodecs[this.signal].encode(data);
+        body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      }
+    } catch (err) {
+      // Data that cannot be encoded now never will be: retrying would only delay the queue.
+      throw new PermanentError(`cannot encode ${this.signal} as OTLP/${this.options.encoding}: ${(err as Error).message}`);
+    }
+    if (this.options.compression === 'gzip') body = await gzipAsync(body);
+    const reply = await this.post(body, abort);
+    if (reply.status >= 200 && reply.status < 300) {
+      this.reportPartialSuccess(reply);
+      return;
+    }
+    const detail = statusMessage(reply);
+    const message = detail ? `HTTP ${reply.status}: ${detail}` : `HTTP ${reply.status}`;
+    if (RETRYABLE_STATUSES.has(reply.status)) {
+      throw new RetryableError(message, retryAfterMs(reply.headers['retry-after']), reply.status === 429);
+    }
+    throw new PermanentError(message);
+  }
+
+  private post(body: Buffer, abort: AbortSignal): Promise<Reply> {
+    const { url, agent } = this.options;
+    const headers: http.OutgoingHttpHeaders = {
+      ...this.options.headers,
+      'content-type': this.contentType,
+      'content-length': body.length,
+      'user-agent': 'sluice',
+    };
+    if (this.options.compression === 'gzip') headers['content-encoding'] = 'gzip';
+    const request = url.protocol === 'https:' ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers, agent, signal: abort }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size >= MAX_RESPONSE_BYTES) return;
+          chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES) }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Called after the queue has drained: closes the kept-alive connections. */
+  async shutdown(): Promise<void> {
+    this.options.agent.destroy();
+  }
+
+  /** Rejected items in a successful reply are the server's final word: log them, never retry. */
+  private reportPartialSuccess(reply: Reply): void {
+    if (reply.body.length === 0) return;
+    let rejected = 0;
+    let errorMessage = '';
+    try {
+      if (isJson(reply)) {
+        const partial = (JSON.parse(reply.body.toString('utf8')) as { partialSuccess?: Record<string, unknown> }).partialSuccess;
+        rejected = Number(partial?.[otlpCodecs[this.signal].rejectedField] ?? 0);
+        errorMessage = String(partial?.errorMessage ?? '');
+      } else {
+        const partial = decodeExportResponse(this.signal, reply.body);
+        rejected = partial?.rejected ?? 0;
+        errorMessage = partial?.errorMessage ?? '';
+      }
+    } catch (err) {
+      this.logger.debug({ error: (err as Error).message }, 'Undecodable export response body ignored');
+      return;
+    }
+    if (rejected > 0 || errorMessage) {
+      this.logger.warn({ rejected, message: errorMessage }, 'Partial success response from the server');
+    }
+  }
+}
+
+function isJson(reply: Reply): boolean {
+  return /\bjson\b/i.test(reply.headers['content-type'] ?? '');
+}
+
+/** The google.rpc.Status message of an error body, in the body's content type; raw text as a fallback. */
+function statusMessage(reply: Reply): string {
+  if (reply.body.length === 0) return '';
+  try {
+    if (isJson(reply)) return String((JSON.parse(reply.body.toString('utf8')) as { message?: unknown }).message ?? '');
+    if (/protobuf/i.test(reply.headers['content-type'] ?? '')) return (rpcStatusType.decode(reply.body) as unknown as { message?: string }).message ?? '';
+  } catch {
+    // Fall through to the text: a misdeclared body still says something useful.
+  }
+  return reply.body.toString('utf8', 0, Math.min(reply.body.length, 512)).trim();
+}
+
+/** Retry-After as delay-seconds or an HTTP date, in ms. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

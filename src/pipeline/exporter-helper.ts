@@ -1,0 +1,240 @@
+// The exporter helper: the one place with queueing, retries and timeouts. An exporter supplies an
+// ExportSender (encode and send one batch) and gets the Collector's `sending_queue`,
+// `retry_on_failure` and `timeout` behaviour, its telemetry and its shutdown semantics.
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import { s, type Infer } from '../config/schema.js';
+import type { Signal, SignalData } from '../pdata/types.js';
+import type { ExporterTelemetry } from '../telemetry/telemetry.js';
+import type { CreateSettings, Exporter } from './component.js';
+import type { Envelope, EnvelopeContext } from './envelope.js';
+import { isRetryable, retryAfterOf, RetryableError } from './errors.js';
+import { BoundedQueue } from './bounded-queue.js';
+import { delay, ExponentialBackoff, rejectOnAbort } from './retry.js';
+
+/** Fields to spread into an exporter's config schema; names and defaults are the Collector's. */
+export const exporterHelperConfig = {
+  /** Per attempt; 0 disables the timeout. */
+  timeout: s.duration().default(5000),
+  sending_queue: s.object({
+    enabled: s.bool().default(true),
+    num_consumers: s.int({ min: 1 }).default(10),
+    /** In batches (requests), as the Collector counts by default. */
+    queue_size: s.int({ min: 1 }).default(1000),
+  }),
+  retry_on_failure: s.object({
+    enabled: s.bool().default(true),
+    initial_interval: s.duration().default(5000),
+    max_interval: s.duration().default(30_000),
+    /** 0 retries forever. */
+    max_elapsed_time: s.duration().default(300_000),
+    multiplier: s.number({ min: 1 }).default(1.5),
+    randomization_factor: s.number({ min: 0, max: 1 }).default(0.5),
+  }),
+};
+
+const exporterHelperSchema = s.object(exporterHelperConfig);
+export type ExporterHelperConfig = Infer<typeof exporterHelperSchema>;
+
+/** The helper settings of an exporter that sends synchronously: no queue, no retries, no timeout. */
+export const DIRECT_EXPORT: ExporterHelperConfig = {
+  timeout: 0,
+  sending_queue: { enabled: false, num_consumers: 1, queue_size: 1 },
+  retry_on_failure: { enabled: false, initial_interval: 0, max_interval: 0, max_elapsed_time: 0, multiplier: 1, randomization_factor: 0 },
+};
+
+/** Encodes and sends one batch. Throws RetryableError / PermanentError; anything else counts as retryable. */
+export interface ExportSender<S extends Signal> {
+  send(data: SignalData[S], context: EnvelopeContext, abort: AbortSignal): Promise<void>;
+  start?(): Promise<void>;
+  /** Called once the queue has drained (or been dropped): release connections. */
+  shutdown?(): Promise<void>;
+}
+
+interface Batch<S extends Signal> {
+  data: SignalData[S];
+  context: EnvelopeContext;
+  items: number;
+}
+
+export function createExporter<S extends Signal>(
+  settings: CreateSettings,
+  signal: S,
+  helper: ExporterHelperConfig,
+  sender: ExportSender<S>,
+): Exporter {
+  return new HelperExporter(settings, signal, helper, sender);
+}
+
+class HelperExporter<S extends Signal> implements Exporter {
+  readonly mutates = false;
+  private readonly logger: Logger;
+  private readonly scheduler: SchedulerLike;
+  private readonly telemetry: ExporterTelemetry;
+  private readonly queue: BoundedQueue<Batch<S>> | undefined;
+  /** Batches being sent (or waiting to retry); at most num_consumers with a queue. */
+  private readonly inFlight = new Set<Batch<S>>();
+  /** Fires at the shutdown deadline: cuts retries and requests still under way. */
+  private readonly deadline = new AbortController();
+  private stopping: Promise<void> | undefined;
+  private onIdle: (() => void) | undefined;
+
+  constructor(
+    settings: CreateSettings,
+    private readonly signal: S,
+    private readonly helper: ExporterHelperConfig,
+    private readonly sender: ExportSender<S>,
+  ) {
+    this.logger = settings.logger;
+    this.scheduler = settings.scheduler;
+    this.telemetry = settings.telemetry.exporter(settings.id, signal);
+    if (helper.sending_queue.enabled) {
+      const queue = new BoundedQueue<Batch<S>>(helper.sending_queue.queue_size);
+      this.queue = queue;
+      this.telemetry.observeQueue(() => queue.size, queue.capacity);
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.sender.start?.();
+  }
+
+  consume(envelope: Envelope): void {
+    const batch: Batch<S> = { data: envelope.data as SignalData[S], context: envelope.context, items: envelope.items };
+    if (this.stopping) {
+      this.telemetry.enqueueFailed(batch.items);
+      envelope.nack(new RetryableError('exporter is shutting down'));
+      return;
+    }
+    if (!this.queue) {
+      this.inFlight.add(batch);
+      void this.export(batch, 'rejecting data').then((err) => {
+        this.inFlight.delete(batch);
+        if (err) envelope.nack(err);
+        else envelope.ack();
+        this.checkIdle();
+      });
+      return;
+    }
+    if (!this.queue.push(batch)) {
+      this.telemetry.enqueueFailed(batch.items);
+      envelope.nack(new RetryableError('sending queue is full'));
+      return;
+    }
+    // Accepted into the queue is what an ack means in the pipeline contract.
+    envelope.ack();
+    this.dispatch();
+  }
+
+  /** Hands queued batches to free consumers; runs on every enqueue and every finished send. */
+  private dispatch(): void {
+    const queue = this.queue!;
+    while (this.inFlight.size < this.helper.sending_queue.num_consumers && queue.size > 0) {
+      const batch = queue.shift()!;
+      this.inFlight.add(batch);
+      // With a queue the failure is final here: export() has counted and logged it.
+      void this.export(batch, 'dropping data').then(() => {
+        this.inFlight.delete(batch);
+        this.dispatch();
+        this.checkIdle();
+      });
+    }
+  }
+
+  /** Sends with retries; resolves with the final error, or undefined once sent. Never rejects. */
+  private async export(batch: Batch<S>, onFailure: string): Promise<Error | undefined> {
+    const retry = this.helper.retry_on_failure;
+    const backoff = retry.enabled ? new ExponentialBackoff(retry) : undefined;
+    const started = this.scheduler.now();
+    for (let attempt = 1; ; attempt++) {
+      let error: Error;
+      try {
+        await this.attempt(batch);
+        this.telemetry.sent(batch.items);
+        return undefined;
+      } catch (err) {
+        error = err instanceof Error ? err : new Error(String(err));
+      }
+      // The deadline handler has already counted and reported everything still in flight.
+      if (this.deadline.signal.aborted) return error;
+      const fail = (reason: string): Error => {
+        this.telemetry.sendFailed(batch.items);
+        this.logger.error({ error: error.message, items: batch.items, attempts: attempt, reason }, `Exporting failed, ${onFailure}`);
+        return error;
+      };
+      if (!isRetryable(error)) return fail('not retryable');
+      if (!backoff) return fail('retries disabled');
+      let wait = backoff.next();
+      const hint = retryAfterOf(error);
+      if (hint !== undefined) wait = Math.max(wait, hint);
+      const elapsed = this.scheduler.now() - started;
+      if (retry.max_elapsed_time > 0 && elapsed + wait > retry.max_elapsed_time) {
+        return fail(`no more retries left (max_elapsed_time ${retry.max_elapsed_time}ms)`);
+      }
+      // The first retry of a batch is worth a warning; later ones would repeat it for as long as the backend is down.
+      this.logger[attempt === 1 ? 'warn' : 'debug']({ error: error.message, items: batch.items, attempt, interval_ms: wait }, 'Exporting failed, will retry');
+      try {
+        await delay(this.scheduler, wait, this.deadline.signal);
+      } catch {
+        return error;
+      }
+    }
+  }
+
+  /** One send, cut short by the timeout or the shutdown deadline even if the sender ignores its AbortSignal. */
+  private async attempt(batch: Batch<S>): Promise<void> {
+    const abort = new AbortController();
+    const stop = () => abort.abort(new RetryableError('exporter shut down before the request completed'));
+    if (this.deadline.signal.aborted) stop();
+    else this.deadline.signal.addEventListener('abort', stop, { once: true });
+    let timer: Subscription | undefined;
+    const timeout = this.helper.timeout;
+    if (timeout > 0) timer = this.scheduler.schedule(() => abort.abort(new RetryableError(`request timed out after ${timeout}ms`)), timeout);
+    try {
+      await Promise.race([this.sender.send(batch.data, batch.context, abort.signal), rejectOnAbort(abort.signal)]);
+    } finally {
+      timer?.unsubscribe();
+      this.deadline.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  shutdown(deadline: number): Promise<void> {
+    this.stopping ??= this.drain(deadline);
+    return this.stopping;
+  }
+
+  /** Lets consumers empty the queue until the deadline (a wall-clock time), then drops what is left. */
+  private async drain(deadline: number): Promise<void> {
+    const timer = this.scheduler.schedule(() => this.dropRemaining(), Math.max(0, deadline - Date.now()));
+    await new Promise<void>((resolve) => {
+      this.onIdle = resolve;
+      this.checkIdle();
+    });
+    timer.unsubscribe();
+    await this.sender.shutdown?.();
+  }
+
+  private dropRemaining(): void {
+    const queued = this.queue?.drain() ?? [];
+    let items = 0;
+    for (const b of queued) items += b.items;
+    for (const b of this.inFlight) items += b.items;
+    if (items > 0) {
+      this.telemetry.sendFailed(items);
+      if (this.queue) {
+        this.logger.error({ dropped_items: items, signal: this.signal }, 'Shutdown deadline reached, dropping data still in the sending queue');
+      } else {
+        this.logger.warn({ refused_items: items, signal: this.signal }, 'Shutdown deadline reached, returning in-flight data to the caller as retryable');
+      }
+    }
+    this.deadline.abort(new RetryableError('exporter shut down before the request completed'));
+  }
+
+  private checkIdle(): void {
+    if (this.onIdle && this.inFlight.size === 0 && (this.queue?.size ?? 0) === 0) {
+      const resolve = this.onIdle;
+      this.onIdle = undefined;
+      resolve();
+    }
+  }
+}

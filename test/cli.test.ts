@@ -1,0 +1,79 @@
+// The command line: validate every shipped pipeline, report broken configs with file:line:column
+// and path, list components, print version and help.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main, type CliIo } from '../src/cli.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PIPELINES = join(ROOT, 'pipelines');
+const BROKEN = join(ROOT, 'test', 'fixtures', 'broken');
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+for (const file of readdirSync(PIPELINES).filter((f) => f.endsWith('.yaml'))) {
+  test(`sluice validate accepts pipelines/${file}`, async () => {
+    const r = await cli(['validate', '--config', join(PIPELINES, file)]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /configuration is valid/);
+    assert.doesNotMatch(r.err, /error/);
+  });
+}
+
+// Each broken fixture starts with `# expect: <regex>` lines, every one of which must match the output.
+for (const file of readdirSync(BROKEN).filter((f) => f.endsWith('.yaml'))) {
+  test(`sluice validate rejects broken/${file} with the expected messages`, async () => {
+    const path = join(BROKEN, file);
+    const expectations = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('# expect: '))
+      .map((l) => new RegExp(l.slice('# expect: '.length)));
+    assert.ok(expectations.length > 0, 'fixture states what it expects');
+    const r = await cli(['validate', '--config', path]);
+    assert.equal(r.code, 1);
+    for (const re of expectations) assert.match(r.err, re);
+  });
+}
+
+test('later --config files merge over earlier ones and --set overrides both', async () => {
+  const r = await cli([
+    'validate',
+    '--config',
+    join(PIPELINES, 'default.yaml'),
+    '--config',
+    join(ROOT, 'test', 'fixtures', 'override.yaml'),
+    '--set',
+    'processors.batch.timeout=not-a-duration',
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--set.*processors\.batch\.timeout.*duration/);
+  assert.doesNotMatch(r.err, /send_batch_size/, 'the override file fixed what it set');
+});
+
+test('sluice components lists every type with its signals', async () => {
+  const r = await cli(['components']);
+  assert.equal(r.code, 0);
+  for (const re of [/otlp\s+traces, metrics, logs/, /batch\s+traces, metrics, logs/, /memory_limiter/, /otlphttp/, /debug/, /forward\s+traces->traces/, /health_check/]) {
+    assert.match(r.out, re);
+  }
+});
+
+test('--version and --help', async () => {
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
+  assert.equal((await cli(['--version'])).out.trim(), `sluice ${version}`);
+  const help = await cli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /sluice run/);
+  assert.match(help.out, /sluice validate/);
+  const bad = await cli(['frobnicate']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /unknown command "frobnicate"/);
+});

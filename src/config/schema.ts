@@ -55,10 +55,13 @@ export class Schema<T> {
     readonly expected: string,
     private readonly check: Check<T>,
     private readonly absent: Absent<T> = ABSENT_IS_FINE,
+    /** How an explicit YAML null (`grpc:` with nothing after it) is read; by default like absence. */
+    private readonly nullValue?: Absent<T>,
   ) {}
 
   /** Validates `value`; on failure records issues and returns undefined. */
   parse(value: unknown, ctx: ValidationContext, path: Path = []): T | undefined {
+    if (value === null && this.nullValue) return this.nullValue(ctx, path);
     if (value === undefined || value === null) return this.absent(ctx, path);
     return this.check(value, ctx, path);
   }
@@ -74,6 +77,14 @@ export class Schema<T> {
       report(ctx, path, `missing required key "${String(path[path.length - 1])}" (${this.expected})`);
       return undefined;
     });
+  }
+
+  /**
+   * A section that is off when its key is absent and on with defaults when written with no value,
+   * as the Collector reads `protocols: { grpc: }`.
+   */
+  presence(): Schema<T | undefined> {
+    return new Schema<T | undefined>(this.expected, this.check, ABSENT_IS_FINE, this.absent);
   }
 
   /** The value may be absent (no default). */

@@ -17,7 +17,12 @@ export function writeTempConfig(yaml: string, name = 'config.yaml'): string {
 }
 
 export async function startService(yaml: string): Promise<Service> {
-  const loaded = loadConfig([writeTempConfig(yaml)]);
+  return startServiceFromFiles([writeTempConfig(yaml)]);
+}
+
+/** Like `sluice run --config F... --set K=V...`. */
+export async function startServiceFromFiles(files: string[], sets: string[] = []): Promise<Service> {
+  const loaded = loadConfig(files, sets);
   const errors = loaded.issues.filter((i) => i.severity === 'error');
   if (!loaded.raw || errors.length) throw new Error(errors.map(formatIssue).join('\n'));
   const result = validateConfig(loaded.raw, factories);

@@ -1,0 +1,105 @@
+// `health_check`: liveness, readiness and startup over HTTP, for orchestrators and load balancers.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { s, type Infer } from '../../config/schema.js';
+import { endpointProblem, parseEndpoint } from '../../config/endpoint.js';
+import type { Extension, ExtensionFactory, ServiceHost } from '../../pipeline/component.js';
+
+const healthCheckSchema = s.object({
+  endpoint: s.string().default('0.0.0.0:13133').refine(endpointProblem),
+  /** The Collector's original endpoint; answers like /health/ready. */
+  path: s.string().default('/'),
+  tls: s.object({ cert_file: s.string().required(), key_file: s.string().required() }).optional(),
+  // Deprecated and without effect in the Collector too; accepted so existing configs load.
+  check_collector_pipeline: s.any(),
+});
+
+export type HealthCheckConfig = Infer<typeof healthCheckSchema>;
+
+export interface HealthCheckExtension extends Extension {
+  port(): number;
+}
+
+type Probe = 'live' | 'ready' | 'startup';
+
+/** Whether a probe passes in a given phase of the service. */
+function passes(probe: Probe, phase: ServiceHost['phase']): boolean {
+  switch (probe) {
+    case 'live':
+      return true;
+    case 'ready':
+      return phase === 'running';
+    case 'startup':
+      return phase !== 'starting';
+  }
+}
+
+class HealthCheck implements HealthCheckExtension {
+  private server: Server | undefined;
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly config: HealthCheckConfig,
+    private readonly host: ServiceHost,
+  ) {}
+
+  port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = parseEndpoint(this.config.endpoint);
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    this.server = this.config.tls
+      ? createHttpsServer({ cert: readFileSync(this.config.tls.cert_file), key: readFileSync(this.config.tls.key_file) }, handler)
+      : createHttpServer(handler);
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const probe: Probe | undefined =
+      path === '/health/live' ? 'live' : path === '/health/ready' || path === this.config.path ? 'ready' : path === '/health/startup' ? 'startup' : undefined;
+    if (!probe) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `unknown path ${path}; try /health/live, /health/ready, /health/startup` }));
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json' }).end(JSON.stringify({ error: 'method not allowed' }));
+      return;
+    }
+    const phase = this.host.phase;
+    const body = {
+      status: phase === 'running' ? 'ok' : phase,
+      uptime: `${((Date.now() - this.started) / 1000).toFixed(3)}s`,
+      components: this.host.componentStatuses().map((c) => ({ ...c, since: new Date(c.since).toISOString() })),
+    };
+    res.writeHead(passes(probe, phase) ? 200 : 503, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
+  }
+
+  async shutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}
+
+export const healthCheckExtensionFactory: ExtensionFactory<HealthCheckConfig> = {
+  kind: 'extension',
+  type: 'health_check',
+  description: 'serves /health/live, /health/ready and /health/startup with each component’s status',
+  schema: healthCheckSchema,
+  create: (_settings, config, host) => new HealthCheck(config, host),
+};

@@ -147,16 +147,16 @@ async function sendEverything(grpcPort: number, httpPort: number, expected: Reco
       histogram.record(3.5 * i, { route: `/r${i}` });
       updown.add(i % 2 ? -1 : 2, { queue: 'q' });
     }
-    await meterProvider.forceFlush();
+    // Shutdown collects and exports once more; a forceFlush first would send every point twice.
     await meterProvider.shutdown();
     counts.metrics += 5 + 5 + 1 + 1;
 
     const loggerProvider = new LoggerProvider({
       resource,
       processors: [
-        new SimpleLogRecordProcessor(
-          recording(logExporter(t, grpcPort, httpPort), (l: ReadableLogRecord[]) => ProtobufLogsSerializer.serializeRequest(l), 'logs', expected.logs),
-        ),
+        new SimpleLogRecordProcessor({
+          exporter: recording(logExporter(t, grpcPort, httpPort), (l: ReadableLogRecord[]) => ProtobufLogsSerializer.serializeRequest(l), 'logs', expected.logs),
+        }),
       ],
     });
     const logger = loggerProvider.getLogger(`logger-${t}`, '3.0.0');

@@ -1,0 +1,131 @@
+// OTLP/gRPC: the three Export services on one grpc-js server. Messages arrive as raw bytes so
+// decoding (and its errors) stay in our hands.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { otlpCodecs, encodeExportResponse } from '../../codec/otlp-proto.js';
+import { parseEndpoint } from '../../config/endpoint.js';
+import type { Signal } from '../../pdata/types.js';
+import { SIGNALS } from '../../pdata/types.js';
+import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
+import type { OtlpGrpcConfig } from './config.js';
+import type { Ingest, Outcome } from './ingest.js';
+import { loadServerTls } from './tls.js';
+
+const identity = (b: Buffer): Buffer => b;
+
+function serverOptions(config: OtlpGrpcConfig): grpc.ServerOptions {
+  const options: grpc.ServerOptions = {
+    'grpc.max_receive_message_length': Math.floor(config.max_recv_msg_size_mib * 1024 * 1024),
+  };
+  if (config.max_concurrent_streams) options['grpc.max_concurrent_streams'] = config.max_concurrent_streams;
+  const sp = config.keepalive.server_parameters;
+  if (sp.max_connection_idle !== undefined) options['grpc.max_connection_idle_ms'] = sp.max_connection_idle;
+  if (sp.max_connection_age !== undefined) options['grpc.max_connection_age_ms'] = sp.max_connection_age;
+  if (sp.max_connection_age_grace !== undefined) options['grpc.max_connection_age_grace_ms'] = sp.max_connection_age_grace;
+  if (sp.time !== undefined) options['grpc.keepalive_time_ms'] = sp.time;
+  if (sp.timeout !== undefined) options['grpc.keepalive_timeout_ms'] = sp.timeout;
+  const ep = config.keepalive.enforcement_policy;
+  if (ep.min_time !== undefined) options['grpc.http2.min_ping_interval_without_data_ms'] = ep.min_time;
+  if (ep.permit_without_stream) options['grpc.keepalive_permit_without_calls'] = 1;
+  return options;
+}
+
+function metadataMap(metadata: grpc.Metadata): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [key, values] of Object.entries(metadata.toJSON())) {
+    out.set(key.toLowerCase(), values.map((v) => (typeof v === 'string' ? v : v.toString('base64'))));
+  }
+  return out;
+}
+
+function toServiceError(outcome: Exclude<Outcome, { kind: 'accepted' }>): Partial<grpc.StatusObject> {
+  if (outcome.kind === 'permanent') return { code: grpc.status.INVALID_ARGUMENT, details: outcome.message };
+  return {
+    code: outcome.throttled ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.UNAVAILABLE,
+    details: `${outcome.message} (retry after ${outcome.retryAfterSeconds}s)`,
+  };
+}
+
+export class OtlpGrpcServer {
+  private readonly server: grpc.Server;
+  private boundPort = 0;
+
+  constructor(
+    private readonly config: OtlpGrpcConfig,
+    private readonly ingest: Ingest,
+    private readonly telemetry: ReceiverTelemetry,
+    private readonly logger: Logger,
+  ) {
+    this.server = new grpc.Server(serverOptions(config));
+    for (const signal of SIGNALS) {
+      // A signal with no pipeline gets no service, so clients see UNIMPLEMENTED.
+      if (!ingest.accepts(signal)) continue;
+      this.server.addService(
+        {
+          Export: {
+            path: `/${otlpCodecs[signal].service}/Export`,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: identity,
+            requestDeserialize: identity,
+            responseSerialize: identity,
+            responseDeserialize: identity,
+          },
+        },
+        { Export: this.handler(signal) },
+      );
+    }
+  }
+
+  private handler(signal: Signal): grpc.handleUnaryCall<Buffer, Buffer> {
+    const codec = otlpCodecs[signal];
+    return (call, callback) => {
+      let data;
+      try {
+        data = codec.decode(call.request);
+      } catch (err) {
+        this.telemetry.badRequest('undecodable');
+        this.logger.debug({ signal, reason: (err as Error).message }, 'rejected undecodable gRPC request');
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: `cannot decode ${signal} request: ${(err as Error).message}` });
+        return;
+      }
+      const metadata = this.config.include_metadata ? metadataMap(call.metadata) : undefined;
+      void this.ingest.submit(signal, data, call.request.length, metadata).then((outcome) => {
+        if (outcome.kind === 'accepted') callback(null, Buffer.from(encodeExportResponse(signal)));
+        else callback(toServiceError(outcome));
+      });
+    };
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = parseEndpoint(this.config.endpoint);
+    let credentials = grpc.ServerCredentials.createInsecure();
+    if (this.config.tls) {
+      const tls = loadServerTls(this.config.tls);
+      credentials = grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], Boolean(tls.clientCa));
+    }
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
+    this.logger.info({ endpoint: `${host}:${this.boundPort}` }, 'OTLP/gRPC receiver listening');
+  }
+
+  port(): number {
+    return this.boundPort;
+  }
+
+  /** Refuses new calls at once; calls in flight finish until the deadline, then are cut. */
+  shutdown(deadline: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, Math.max(0, deadline - Date.now()));
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+}

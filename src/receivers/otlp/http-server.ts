@@ -1,0 +1,266 @@
+// OTLP/HTTP: POST protobuf or JSON bodies, optionally gzip/deflate-encoded, to one path per signal.
+// Every limit is enforced before memory is spent: the declared length, the bytes read, and the
+// decompressed size.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
+import type { Logger } from 'pino';
+import { encodeExportResponse, encodeRpcStatus, otlpCodecs } from '../../codec/otlp-proto.js';
+import { decodeOtlpJson } from '../../codec/otlp-json.js';
+import { parseEndpoint } from '../../config/endpoint.js';
+import type { Signal, SignalData } from '../../pdata/types.js';
+import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
+import type { OtlpHttpConfig } from './config.js';
+import type { Ingest } from './ingest.js';
+import { loadServerTls } from './tls.js';
+
+type Encoding = 'proto' | 'json';
+
+/** google.rpc.Code values used in error bodies. */
+const RPC = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, UNAVAILABLE: 14 } as const;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly rpcCode: number,
+    message: string,
+    /** Label for sluice_receiver_bad_requests. */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+function contentEncoding(type: string | undefined): Encoding | undefined {
+  const mime = (type ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mime === 'application/x-protobuf' || mime === 'application/protobuf') return 'proto';
+  if (mime === 'application/json') return 'json';
+  return undefined;
+}
+
+type Inflate = (buf: InputType, options: ZlibOptions, cb: (err: Error | null, out: Buffer) => void) => void;
+
+function inflateBounded(fn: Inflate, body: Buffer, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => fn(body, { maxOutputLength: limit }, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+/** A glob over an origin (`https://*.example.com`), compiled once. */
+function originMatcher(patterns: readonly string[]): (origin: string) => boolean {
+  if (patterns.includes('*')) return () => true;
+  const res = patterns.map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`, 'i'));
+  return (origin) => res.some((re) => re.test(origin));
+}
+
+/** Headers a browser may always send to us, on top of the configured ones. */
+const ALWAYS_ALLOWED_HEADERS = ['content-type', 'content-encoding', 'accept', 'x-requested-with'];
+
+export class OtlpHttpServer {
+  private server: Server | undefined;
+  private readonly routes: Map<string, Signal>;
+  private readonly originAllowed: (origin: string) => boolean;
+  private readonly allowedHeaders: Set<string>;
+  private inFlight = 0;
+  private onIdle: (() => void) | undefined;
+
+  constructor(
+    private readonly config: OtlpHttpConfig,
+    private readonly ingest: Ingest,
+    private readonly telemetry: ReceiverTelemetry,
+    private readonly logger: Logger,
+  ) {
+    this.routes = new Map([
+      [config.traces_url_path, 'traces'],
+      [config.metrics_url_path, 'metrics'],
+      [config.logs_url_path, 'logs'],
+    ]);
+    this.originAllowed = originMatcher(config.cors?.allowed_origins ?? []);
+    const configured = (config.cors?.allowed_headers ?? []).map((h) => h.toLowerCase());
+    this.allowedHeaders = new Set([...ALWAYS_ALLOWED_HEADERS, ...configured]);
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = parseEndpoint(this.config.endpoint);
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.track(req, res);
+    if (this.config.tls) {
+      const tls = loadServerTls(this.config.tls);
+      this.server = createHttpsServer(
+        { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: Boolean(tls.clientCa), rejectUnauthorized: Boolean(tls.clientCa) },
+        handler,
+      );
+    } else {
+      this.server = createHttpServer(handler);
+    }
+    const server = this.server;
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.logger.info({ endpoint: `${host}:${this.port()}` }, 'OTLP/HTTP receiver listening');
+  }
+
+  port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** Stops accepting at once; requests in flight are answered until the deadline, then connections are cut. */
+  shutdown(deadline: number): Promise<void> {
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    server.close();
+    server.closeIdleConnections();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(force);
+        server.closeAllConnections();
+        resolve();
+      };
+      const force = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.onIdle = done;
+      if (this.inFlight === 0) done();
+    });
+  }
+
+  private track(req: IncomingMessage, res: ServerResponse): void {
+    this.inFlight++;
+    res.once('close', () => {
+      if (--this.inFlight === 0) this.onIdle?.();
+    });
+    this.handle(req, res).catch((err: unknown) => {
+      // Only a bug gets here; the client still gets an answer and the process carries on.
+      this.logger.error({ err }, 'unexpected error handling an OTLP/HTTP request');
+      if (!res.headersSent) this.sendError(res, 'json', new HttpError(500, RPC.UNAVAILABLE, 'internal error', 'internal'));
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    this.applyCors(req, res);
+    const signal = this.routes.get(path);
+    const encoding = contentEncoding(req.headers['content-type']) ?? 'json';
+    try {
+      if (!signal) throw new HttpError(404, RPC.NOT_FOUND, `no OTLP endpoint at ${path}`, 'not_found');
+      if (req.method === 'OPTIONS') {
+        this.preflight(req, res);
+        return;
+      }
+      if (req.method !== 'POST') {
+        res.setHeader('allow', 'POST, OPTIONS');
+        throw new HttpError(405, RPC.UNIMPLEMENTED, `method ${req.method} not allowed; use POST`, 'method_not_allowed');
+      }
+      if (!this.ingest.accepts(signal)) throw new HttpError(404, RPC.NOT_FOUND, `this receiver has no ${signal} pipeline`, 'not_found');
+      if (!contentEncoding(req.headers['content-type'])) {
+        throw new HttpError(415, RPC.INVALID_ARGUMENT, `unsupported content type "${req.headers['content-type'] ?? ''}"; use application/x-protobuf or application/json`, 'unsupported_media_type');
+      }
+      const body = await this.readBody(req);
+      const data = this.decode(signal, encoding, body);
+      const metadata = this.config.include_metadata ? headerMap(req) : undefined;
+      const outcome = await this.ingest.submit(signal, data, body.length, metadata);
+      if (outcome.kind === 'accepted') {
+        this.send(res, 200, encoding, encoding === 'proto' ? encodeExportResponse(signal) : '{}');
+      } else if (outcome.kind === 'permanent') {
+        this.sendError(res, encoding, new HttpError(400, RPC.INVALID_ARGUMENT, outcome.message, 'rejected'), false);
+      } else {
+        res.setHeader('retry-after', String(outcome.retryAfterSeconds));
+        const status = outcome.throttled ? 429 : 503;
+        this.sendError(res, encoding, new HttpError(status, outcome.throttled ? RPC.RESOURCE_EXHAUSTED : RPC.UNAVAILABLE, outcome.message, 'refused'), false);
+      }
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      this.sendError(res, encoding, err);
+      // Whatever of an oversized body is still arriving is not worth reading.
+      if (err.status === 413) res.once('finish', () => req.destroy());
+    }
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Buffer> {
+    const limit = this.config.max_request_body_size;
+    const tooLarge = () => new HttpError(413, RPC.RESOURCE_EXHAUSTED, `request body larger than max_request_body_size (${limit} bytes)`, 'too_large');
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > limit) throw tooLarge();
+    const codingHeader = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (!['gzip', 'x-gzip', 'deflate', 'identity', ''].includes(codingHeader)) {
+      throw new HttpError(400, RPC.INVALID_ARGUMENT, `unsupported Content-Encoding "${codingHeader}"; use gzip, deflate or none`, 'bad_encoding');
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk);
+    }
+    const raw = Buffer.concat(chunks, size);
+    if (codingHeader === 'identity' || codingHeader === '' || raw.length === 0) return raw;
+    try {
+      if (codingHeader === 'deflate') {
+        // "deflate" is zlib-wrapped by the HTTP spec, but some clients send a raw stream.
+        return await inflateBounded(inflate, raw, limit).catch((err: NodeJS.ErrnoException) =>
+          err.code === 'ERR_BUFFER_TOO_LARGE' ? Promise.reject(err) : inflateBounded(inflateRaw, raw, limit),
+        );
+      }
+      return await inflateBounded(gunzip, raw, limit);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new HttpError(413, RPC.RESOURCE_EXHAUSTED, `decompressed body larger than max_request_body_size (${limit} bytes)`, 'too_large');
+      }
+      throw new HttpError(400, RPC.INVALID_ARGUMENT, `cannot decompress ${codingHeader} body: ${(err as Error).message}`, 'bad_encoding');
+    }
+  }
+
+  private decode(signal: Signal, encoding: Encoding, body: Buffer): SignalData[Signal] {
+    try {
+      if (encoding === 'proto') return otlpCodecs[signal].decode(body);
+      return decodeOtlpJson(signal, body.length === 0 ? '{}' : body);
+    } catch (err) {
+      throw new HttpError(400, RPC.INVALID_ARGUMENT, `cannot decode ${signal} request as ${encoding === 'proto' ? 'protobuf' : 'JSON'}: ${(err as Error).message}`, 'undecodable');
+    }
+  }
+
+  private applyCors(req: IncomingMessage, res: ServerResponse): void {
+    const origin = req.headers.origin;
+    if (!origin || !this.config.cors || !this.originAllowed(origin)) return;
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'Origin');
+  }
+
+  private preflight(req: IncomingMessage, res: ServerResponse): void {
+    if (res.hasHeader('access-control-allow-origin')) {
+      const requested = String(req.headers['access-control-request-headers'] ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean);
+      const allowAll = this.allowedHeaders.has('*');
+      const granted = requested.filter((h) => allowAll || this.allowedHeaders.has(h));
+      res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
+      if (granted.length) res.setHeader('access-control-allow-headers', granted.join(', '));
+      if (this.config.cors?.max_age !== undefined) res.setHeader('access-control-max-age', String(this.config.cors.max_age));
+    }
+    res.writeHead(204).end();
+  }
+
+  private send(res: ServerResponse, status: number, encoding: Encoding, body: Uint8Array | string): void {
+    res.writeHead(status, { 'content-type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json' }).end(body);
+  }
+
+  private sendError(res: ServerResponse, encoding: Encoding, err: HttpError, badRequest = true): void {
+    if (badRequest) {
+      this.telemetry.badRequest(err.reason);
+      this.logger.debug({ status: err.status, reason: err.message }, 'rejected OTLP/HTTP request');
+    }
+    const body = encoding === 'proto' ? encodeRpcStatus(err.rpcCode, err.message) : JSON.stringify({ code: err.rpcCode, message: err.message });
+    this.send(res, err.status, encoding, body);
+  }
+}
+
+function headerMap(req: IncomingMessage): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [key, values] of Object.entries(req.headersDistinct)) if (values) out.set(key, values);
+  return out;
+}

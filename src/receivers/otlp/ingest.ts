@@ -1,0 +1,65 @@
+// What both transports do with a decoded request: wrap it in an envelope, hand it to the
+// pipeline, and turn the envelope's settlement into an outcome the transport can answer with.
+import type { Consumer } from '../../pipeline/component.js';
+import { createEnvelope, receiverContext, EMPTY_METADATA } from '../../pipeline/envelope.js';
+import { isRetryable, retryAfterOf, RetryableError } from '../../pipeline/errors.js';
+import { countItems } from '../../pdata/count.js';
+import type { Signal, SignalData } from '../../pdata/types.js';
+import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
+
+export type Outcome =
+  | { kind: 'accepted' }
+  | { kind: 'retryable'; message: string; retryAfterSeconds: number; throttled: boolean }
+  | { kind: 'permanent'; message: string };
+
+export class Ingest {
+  constructor(
+    private readonly receiverId: string,
+    private readonly transport: 'grpc' | 'http',
+    private readonly next: Partial<Record<Signal, Consumer>>,
+    private readonly telemetry: ReceiverTelemetry,
+  ) {}
+
+  accepts(signal: Signal): boolean {
+    return this.next[signal] !== undefined;
+  }
+
+  submit<S extends Signal>(
+    signal: S,
+    data: SignalData[S],
+    bytes: number,
+    metadata: ReadonlyMap<string, readonly string[]> = EMPTY_METADATA,
+  ): Promise<Outcome> {
+    const items = countItems(signal, data);
+    // An empty request is valid OTLP and needs nothing from the pipeline.
+    if (items === 0) return Promise.resolve({ kind: 'accepted' });
+    return new Promise<Outcome>((resolve) => {
+      const settler = {
+        ack: () => {
+          this.telemetry.accepted(signal, items);
+          resolve({ kind: 'accepted' });
+        },
+        nack: (err: Error) => {
+          this.telemetry.refused(signal, items);
+          if (isRetryable(err)) {
+            const after = retryAfterOf(err);
+            resolve({
+              kind: 'retryable',
+              message: err.message,
+              retryAfterSeconds: Math.max(1, Math.ceil((after ?? 1000) / 1000)),
+              throttled: err instanceof RetryableError && err.throttled,
+            });
+          } else {
+            resolve({ kind: 'permanent', message: err.message });
+          }
+        },
+      };
+      const envelope = createEnvelope(signal, data, receiverContext(this.receiverId, this.transport, metadata), settler, bytes, items);
+      try {
+        this.next[signal]!.consume(envelope);
+      } catch (err) {
+        envelope.nack(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+}

@@ -50,7 +50,7 @@ test('live, ready and startup follow the service phase', async () => {
     assert.equal((await get(port, '/nope')).status, 404);
     assert.equal((await get(port, '/health/live', 'POST')).status, 405);
   } finally {
-    await ext.shutdown();
+    await ext.shutdown(Date.now());
   }
 });
 

@@ -174,10 +174,25 @@ export class OtlpHttpServer {
       }
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
+      if (err.status === 413) this.discardRest(req, res);
       this.sendError(res, encoding, err);
-      // Whatever of an oversized body is still arriving is not worth reading.
-      if (err.status === 413) res.once('finish', () => req.destroy());
     }
+  }
+
+  /**
+   * Lets the client finish sending an oversized body so it can read our 413, without keeping any of
+   * it; a client that keeps sending far past the limit has its connection cut.
+   */
+  private discardRest(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('connection', 'close');
+    const cap = 4 * this.config.max_request_body_size;
+    let discarded = 0;
+    req.removeAllListeners('data');
+    req.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > cap) req.destroy();
+    });
+    req.resume();
   }
 
   private async readBody(req: IncomingMessage): Promise<Buffer> {
@@ -189,14 +204,25 @@ export class OtlpHttpServer {
     if (!['gzip', 'x-gzip', 'deflate', 'identity', ''].includes(codingHeader)) {
       throw new HttpError(400, RPC.INVALID_ARGUMENT, `unsupported Content-Encoding "${codingHeader}"; use gzip, deflate or none`, 'bad_encoding');
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw tooLarge();
-      chunks.push(chunk);
-    }
-    const raw = Buffer.concat(chunks, size);
+    // Listeners rather than for-await: leaving a for-await early destroys the request, and the
+    // client would see a reset instead of our 413.
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= limit) {
+          chunks.push(chunk);
+          return;
+        }
+        req.off('data', onData).off('end', onEnd).off('error', onError);
+        req.pause();
+        reject(tooLarge());
+      };
+      const onEnd = () => resolve(Buffer.concat(chunks, size));
+      const onError = (err: Error) => reject(new HttpError(400, RPC.INVALID_ARGUMENT, `request body aborted: ${err.message}`, 'aborted'));
+      req.on('data', onData).on('end', onEnd).on('error', onError);
+    });
     if (codingHeader === 'identity' || codingHeader === '' || raw.length === 0) return raw;
     try {
       if (codingHeader === 'deflate') {

@@ -1,0 +1,48 @@
+// Starts the otlp receiver with a recording consumer whose answer the test chooses.
+import { asyncScheduler } from 'rxjs';
+import { otlpReceiverFactory, type OtlpReceiver } from '../../src/receivers/otlp/factory.js';
+import type { Consumer } from '../../src/pipeline/component.js';
+import type { Envelope } from '../../src/pipeline/envelope.js';
+import type { Signal } from '../../src/pdata/types.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { Telemetry } from '../../src/telemetry/telemetry.js';
+
+export interface ReceiverHarness {
+  receiver: OtlpReceiver;
+  telemetry: Telemetry;
+  envelopes: Envelope[];
+  answer: (e: Envelope) => void;
+  grpcPort: number;
+  httpPort: number;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(protocols: Record<string, unknown>, signals: Signal[] = ['traces', 'metrics', 'logs']): Promise<ReceiverHarness> {
+  const telemetry = new Telemetry();
+  const h = { telemetry, envelopes: [] as Envelope[], answer: (e: Envelope) => e.ack() } as ReceiverHarness;
+  const consumer: Consumer = {
+    mutates: false,
+    consume(e) {
+      h.envelopes.push(e);
+      h.answer(e);
+    },
+  };
+  const issues: { message: string }[] = [];
+  const config = otlpReceiverFactory.schema.parse({ protocols }, { issues: issues as never }, ['receivers', 'otlp']);
+  if (!config) throw new Error(issues.map((i) => i.message).join('; '));
+  h.receiver = otlpReceiverFactory.create(
+    { id: 'otlp', kind: 'receiver', logger: createLogger('silent'), telemetry, scheduler: asyncScheduler },
+    config,
+    Object.fromEntries(signals.map((s) => [s, consumer])),
+  ) as OtlpReceiver;
+  await h.receiver.start();
+  h.grpcPort = h.receiver.ports().grpc ?? 0;
+  h.httpPort = h.receiver.ports().http ?? 0;
+  h.close = () => h.receiver.shutdown(Date.now() + 1000);
+  return h;
+}
+
+export async function metricValue(telemetry: Telemetry, pattern: RegExp): Promise<number> {
+  const m = pattern.exec(await telemetry.render());
+  return m ? Number(m[1]) : 0;
+}

@@ -1,0 +1,136 @@
+// OTLP/gRPC receiver: a raw grpc-js client and the OpenTelemetry SDK gRPC exporter, malformed
+// messages, the gzip bomb, status mapping, metadata, TLS and mTLS.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import * as grpc from '@grpc/grpc-js';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { otlpCodecs } from '../../src/codec/otlp-proto.js';
+import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
+import type { LogsData, Signal, TracesData } from '../../src/pdata/types.js';
+import { makeTestPki } from '../helpers/tls.js';
+import { startReceiver, metricValue } from './harness.js';
+
+const identity = (b: Buffer) => b;
+
+function call(
+  port: number,
+  signal: Signal,
+  body: Uint8Array,
+  options: { metadata?: grpc.Metadata; credentials?: grpc.ChannelCredentials; channel?: grpc.ChannelOptions } = {},
+): Promise<{ err?: grpc.ServiceError; response?: Buffer }> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, options.credentials ?? grpc.credentials.createInsecure(), options.channel);
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(`/${otlpCodecs[signal].service}/Export`, identity, identity, Buffer.from(body), options.metadata ?? new grpc.Metadata(), (err, response) => {
+      client.close();
+      resolve({ err: err ?? undefined, response });
+    });
+  });
+}
+
+const traces = (n: number) =>
+  otlpCodecs.traces.encode({
+    resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: n }, (_, i) => ({ name: `g${i}`, traceId: new Uint8Array(16).fill(4), spanId: new Uint8Array(8).fill(i + 1) })) }] }],
+  } as unknown as TracesData);
+
+test('Export over gRPC: raw client, gzip, and the OpenTelemetry SDK exporter', async () => {
+  const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0' } });
+  try {
+    const plain = await call(h.grpcPort, 'traces', traces(3));
+    assert.equal(plain.err, undefined);
+    assert.deepEqual(otlpCodecs.traces.response.toObject(otlpCodecs.traces.response.decode(plain.response!)), {});
+    const gz = await call(h.grpcPort, 'traces', traces(2), { channel: { 'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip } });
+    assert.equal(gz.err, undefined);
+    const logs = otlpCodecs.logs.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'hi' } }] }] }] } as unknown as LogsData);
+    assert.equal((await call(h.grpcPort, 'logs', logs)).err, undefined);
+
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${h.grpcPort}` }))] });
+    provider.getTracer('sdk').startSpan('from-sdk').end();
+    await provider.forceFlush();
+    await provider.shutdown();
+
+    assert.deepEqual(h.envelopes.map((e) => [e.signal, e.items, e.context.transport]), [
+      ['traces', 3, 'grpc'],
+      ['traces', 2, 'grpc'],
+      ['logs', 1, 'grpc'],
+      ['traces', 1, 'grpc'],
+    ]);
+    assert.equal((h.envelopes[3]!.data as TracesData).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.name, 'from-sdk');
+    assert.equal(await metricValue(h.telemetry, /otelcol_receiver_accepted_spans\{receiver="otlp",transport="grpc"\} (\d+)/), 6);
+  } finally {
+    await h.close();
+  }
+});
+
+test('malformed messages and a gzip bomb are errors to the sender, and the server keeps serving', async () => {
+  const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0', max_recv_msg_size_mib: 1 } });
+  try {
+    const garbage = await call(h.grpcPort, 'traces', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]));
+    assert.equal(garbage.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(garbage.err!.details, /cannot decode traces request/);
+    const truncated = await call(h.grpcPort, 'traces', traces(5).subarray(0, 30));
+    assert.equal(truncated.err?.code, grpc.status.INVALID_ARGUMENT);
+
+    // A valid-looking message of 64 MiB of zeros that gzips to a few dozen KiB: grpc-js must refuse
+    // it by its decompressed size, without inflating it all.
+    const bombBody = Buffer.alloc(64 * 1024 * 1024);
+    const bomb = await call(h.grpcPort, 'traces', bombBody, { channel: { 'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip, 'grpc.max_send_message_length': -1 } });
+    assert.equal(bomb.err?.code, grpc.status.RESOURCE_EXHAUSTED, bomb.err?.details);
+    assert.ok(gzipSync(bombBody).length < 1024 * 1024, 'the compressed bomb is under the limit');
+
+    const oversize = await call(h.grpcPort, 'traces', Buffer.alloc(2 * 1024 * 1024), { channel: { 'grpc.max_send_message_length': -1 } });
+    assert.equal(oversize.err?.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.equal((await call(h.grpcPort, 'traces', traces(1))).err, undefined, 'still serving');
+    assert.equal(await metricValue(h.telemetry, /sluice_receiver_bad_requests\{receiver="otlp",transport="grpc",reason="undecodable"\} (\d+)/), 2);
+  } finally {
+    await h.close();
+  }
+});
+
+test('pipeline refusals map to UNAVAILABLE, RESOURCE_EXHAUSTED and INVALID_ARGUMENT; signals without a pipeline are UNIMPLEMENTED', async () => {
+  const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0' } }, ['traces']);
+  try {
+    h.answer = (e) => e.nack(new RetryableError('sending queue is full'));
+    assert.equal((await call(h.grpcPort, 'traces', traces(1))).err?.code, grpc.status.UNAVAILABLE);
+    h.answer = (e) => e.nack(new RetryableError('slow down', 2000, true));
+    assert.equal((await call(h.grpcPort, 'traces', traces(1))).err?.code, grpc.status.RESOURCE_EXHAUSTED);
+    h.answer = (e) => e.nack(new PermanentError('bad'));
+    const bad = await call(h.grpcPort, 'traces', traces(1));
+    assert.equal(bad.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(bad.err!.details, /bad/);
+    assert.equal((await call(h.grpcPort, 'metrics', Buffer.alloc(0))).err?.code, grpc.status.UNIMPLEMENTED);
+    assert.equal(await metricValue(h.telemetry, /otelcol_receiver_refused_spans\{receiver="otlp",transport="grpc"\} (\d+)/), 3);
+  } finally {
+    await h.close();
+  }
+});
+
+test('include_metadata carries gRPC metadata into the envelope context', async () => {
+  const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0', include_metadata: true } });
+  try {
+    const md = new grpc.Metadata();
+    md.set('X-Scope-OrgID', 'tenant-9');
+    assert.equal((await call(h.grpcPort, 'traces', traces(1), { metadata: md })).err, undefined);
+    assert.deepEqual(h.envelopes[0]!.context.metadata.get('x-scope-orgid'), ['tenant-9']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('TLS and mTLS: a client with a certificate from the configured CA gets in, one without does not', async () => {
+  const pki = makeTestPki();
+  const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0', tls: { cert_file: pki.serverCert, key_file: pki.serverKey, client_ca_file: pki.ca } } });
+  const channel = { 'grpc.ssl_target_name_override': 'sluice-test.local', 'grpc.default_authority': 'sluice-test.local' };
+  try {
+    const withCert = grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(pki.clientKey), readFileSync(pki.clientCert));
+    assert.equal((await call(h.grpcPort, 'traces', traces(1), { credentials: withCert, channel })).err, undefined);
+    const withoutCert = grpc.credentials.createSsl(readFileSync(pki.ca));
+    const refused = await call(h.grpcPort, 'traces', traces(1), { credentials: withoutCert, channel });
+    assert.equal(refused.err?.code, grpc.status.UNAVAILABLE);
+    assert.equal(h.envelopes.length, 1);
+  } finally {
+    await h.close();
+  }
+});

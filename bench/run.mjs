@@ -1,0 +1,244 @@
+// `npm run bench`: OTLP/gRPC in → batch → OTLP/gRPC out, through a real sluice process.
+// One driver process holds the load generator and the sink (so send and receive times share a
+// clock); sluice runs as a child. Figures are printed next to a baseline measured in the same run
+// (protobufjs decode+encode of the same payload), because these machines are noisy.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { otlpCodecs } = await import(join(ROOT, 'dist/src/codec/otlp-proto.js'));
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 128);
+const SPANS_PER_REQUEST = 100;
+const POOL = 64;
+const identity = (b) => b;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A realistic request: 100 server spans with ten attributes each under one resource of ten. */
+function buildRequest(requestId) {
+  const attr = (key, value) => ({ key, value: typeof value === 'number' ? { intValue: value } : { stringValue: value } });
+  const resource = {
+    attributes: [
+      attr('service.name', 'checkout'),
+      attr('service.namespace', 'shop'),
+      attr('service.version', '1.42.0'),
+      attr('service.instance.id', 'checkout-7d9f8-abcde'),
+      attr('host.name', 'node-17.eu-west-1'),
+      attr('cloud.provider', 'aws'),
+      attr('cloud.region', 'eu-west-1'),
+      attr('k8s.namespace.name', 'prod'),
+      attr('k8s.pod.name', 'checkout-7d9f8-abcde'),
+      attr('telemetry.sdk.language', 'nodejs'),
+    ],
+  };
+  const spans = [];
+  const now = BigInt(Date.now()) * 1_000_000n;
+  for (let i = 0; i < SPANS_PER_REQUEST; i++) {
+    const traceId = Buffer.alloc(16);
+    traceId.writeUInt32BE(requestId, 0);
+    traceId.writeUInt32BE(i, 12);
+    const spanId = Buffer.alloc(8);
+    spanId.writeUInt32BE(requestId, 0);
+    spanId.writeUInt32BE(i + 1, 4);
+    spans.push({
+      traceId,
+      spanId,
+      // The first span's name carries the request id so the sink can match send and receive times.
+      name: i === 0 ? `req-${requestId}` : 'GET /api/cart/{id}',
+      kind: 2,
+      startTimeUnixNano: (now + BigInt(i)).toString(),
+      endTimeUnixNano: (now + BigInt(i) + 1_500_000n).toString(),
+      attributes: [
+        attr('http.request.method', 'GET'),
+        attr('http.route', '/api/cart/{id}'),
+        attr('http.response.status_code', 200),
+        attr('url.scheme', 'https'),
+        attr('server.address', 'shop.example.com'),
+        attr('server.port', 443),
+        attr('user_agent.original', 'Mozilla/5.0 (X11; Linux x86_64)'),
+        attr('client.address', '10.1.2.3'),
+        attr('network.protocol.version', '1.1'),
+        attr('app.cart.items', i % 7),
+      ],
+      events: [],
+      links: [],
+      status: { code: 1 },
+    });
+  }
+  return { resourceSpans: [{ resource, scopeSpans: [{ scope: { name: 'bench', version: '1.0.0' }, spans }] }] };
+}
+
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function peakRssMiB(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function percentile(sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
+}
+
+/** The floor: what protobufjs alone does with the same payload, on this machine, now. */
+function baseline(payload, seconds) {
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  let spans = 0;
+  while (Number(process.hrtime.bigint() - t0) / 1e9 < seconds) {
+    otlpCodecs.traces.encode(otlpCodecs.traces.decode(payload));
+    spans += SPANS_PER_REQUEST;
+  }
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return { spansPerSecond: spans / wall, cpuMicrosPerSpan: (cpu.user + cpu.system) / spans };
+}
+
+async function main() {
+  const sinkPort = await freePort();
+  const sluicePort = await freePort();
+  const metricsPort = await freePort();
+  const pool = Array.from({ length: POOL }, (_, i) => Buffer.from(otlpCodecs.traces.encode(buildRequest(i))));
+
+  // Sink: counts spans and records when each request id arrives.
+  const sent = new Map();
+  const latencies = [];
+  let received = 0;
+  const sink = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  sink.addService(
+    { Export: { path: `/${otlpCodecs.traces.service}/Export`, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+    {
+      Export: (call, callback) => {
+        const at = process.hrtime.bigint();
+        const data = otlpCodecs.traces.decode(call.request);
+        for (const rs of data.resourceSpans)
+          for (const ss of rs.scopeSpans) {
+            received += ss.spans.length;
+            for (const span of ss.spans) {
+              if (!span.name.startsWith('req-')) continue;
+              const t = sent.get(span.name);
+              if (t !== undefined) {
+                latencies.push(Number(at - t) / 1e6);
+                sent.delete(span.name);
+              }
+            }
+          }
+        callback(null, Buffer.alloc(0));
+      },
+    },
+  );
+  await new Promise((resolve, reject) => sink.bindAsync(`127.0.0.1:${sinkPort}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
+
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const config = join(dir, 'bench.yaml');
+  writeFileSync(
+    config,
+    `receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: "127.0.0.1:${sluicePort}", max_recv_msg_size_mib: 16 }
+processors:
+  batch: { send_batch_size: 8192, timeout: 200ms }
+exporters:
+  otlp:
+    endpoint: "127.0.0.1:${sinkPort}"
+    tls: { insecure: true }
+    compression: none
+    sending_queue: { queue_size: 1000, num_consumers: 4 }
+service:
+  telemetry:
+    logs: { level: warn }
+    metrics: { address: "127.0.0.1:${metricsPort}" }
+  pipelines:
+    traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
+`,
+  );
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const kill = () => child.exitCode === null && child.kill('SIGKILL');
+  process.on('exit', kill);
+
+  const client = new grpc.Client(`127.0.0.1:${sluicePort}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+  const exportOnce = (body) =>
+    new Promise((resolve) => client.makeUnaryRequest(`/${otlpCodecs.traces.service}/Export`, identity, identity, body, (err) => resolve(err)));
+
+  // Wait (bounded) for sluice to answer.
+  const readyBy = Date.now() + 20_000;
+  for (;;) {
+    const err = await exportOnce(Buffer.alloc(0));
+    if (!err) break;
+    if (Date.now() > readyBy || child.exitCode !== null) throw new Error(`sluice did not start: ${err.message}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const cpu0 = cpuSeconds(child.pid);
+  const started = process.hrtime.bigint();
+  const stopAt = Date.now() + SECONDS * 1000;
+  let next = 0;
+  let refused = 0;
+  const worker = async () => {
+    while (Date.now() < stopAt) {
+      const id = next++;
+      const body = pool[id % POOL];
+      // Pooled requests repeat their marker; a send is timed only when no earlier one with the same
+      // marker is still on its way, so every measured pair is a true send and its own receipt.
+      const marker = `req-${id % POOL}`;
+      if (!sent.has(marker)) sent.set(marker, process.hrtime.bigint());
+      if (await exportOnce(body)) refused++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const expected = (next - refused) * SPANS_PER_REQUEST;
+  const drainBy = Date.now() + 10_000;
+  while (received < expected && Date.now() < drainBy) await new Promise((r) => setTimeout(r, 50));
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuSeconds(child.pid) - cpu0;
+  const rss = peakRssMiB(child.pid);
+  client.close();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  sink.forceShutdown();
+
+  if (received === 0) throw new Error('the sink received nothing');
+  const base = baseline(pool[0], 3);
+  const spansPerSecond = received / wall;
+  const cpuMicrosPerSpan = (cpu * 1e6) / received;
+  latencies.sort((a, b) => a - b);
+
+  const row = (name, value) => console.log(`${name.padEnd(44)} ${value}`);
+  console.log(`sluice bench: node ${process.version}, ${cpus().length} cpus, ${SECONDS}s, ${IN_FLIGHT} requests in flight, ${SPANS_PER_REQUEST} spans/request`);
+  row('spans sent / received', `${(next - refused) * SPANS_PER_REQUEST} / ${received} (${refused} requests refused)`);
+  row('throughput through sluice (spans/s)', spansPerSecond.toFixed(0));
+  row('sluice CPU seconds per million spans', (cpu / (received / 1e6)).toFixed(2));
+  row('sluice peak RSS (MiB)', rss.toFixed(1));
+  row('added latency p50 / p99 (ms)', `${percentile(latencies, 0.5).toFixed(1)} / ${percentile(latencies, 0.99).toFixed(1)}`);
+  row('baseline: protobufjs decode+encode (spans/s)', base.spansPerSecond.toFixed(0));
+  row('baseline: CPU µs per span', base.cpuMicrosPerSpan.toFixed(2));
+  row('ratio: sluice throughput / baseline', (spansPerSecond / base.spansPerSecond).toFixed(3));
+  row('ratio: sluice CPU per span / baseline', (cpuMicrosPerSpan / base.cpuMicrosPerSpan).toFixed(2));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench failed: ${err.message}`);
+    process.exit(1);
+  },
+);

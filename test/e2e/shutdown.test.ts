@@ -88,3 +88,37 @@ service:
     await sink?.close();
   }
 });
+
+test('a second signal exits at once when draining would take too long', async () => {
+  const httpPort = await freePort();
+  const downPort = await freePort();
+  const config = writeTempConfig(`
+receivers:
+  otlp:
+    protocols:
+      http: { endpoint: "127.0.0.1:${httpPort}" }
+exporters:
+  otlp/down:
+    endpoint: "127.0.0.1:${downPort}"
+    tls: { insecure: true }
+    retry_on_failure: { initial_interval: 100ms, max_interval: 100ms, max_elapsed_time: 0 }
+service:
+  shutdown_timeout: 10m
+  telemetry: { metrics: { level: none } }
+  pipelines:
+    logs: { receivers: [otlp], exporters: [otlp/down] }
+`);
+  const child = spawnCli(['run', '--config', config]);
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await waitForHttp(httpPort, 30_000);
+  // Queued for a backend that never answers: the first signal's drain would wait for the 10m deadline.
+  assert.equal(await post(httpPort, '/v1/logs', otlpCodecs.logs.encode(logs(0))), 200);
+  child.kill('SIGTERM');
+  await waitUntil(() => output.includes('shutting down gracefully'), 10_000, () => output);
+  child.kill('SIGTERM');
+  assert.equal(await exited, 1, output);
+  assert.match(output, /second signal: exiting without finishing shutdown/);
+});

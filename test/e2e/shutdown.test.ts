@@ -8,7 +8,7 @@ import type { LogsData, TracesData } from '../../src/pdata/types.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { writeTempConfig } from '../helpers/service.js';
 import { freePort } from '../helpers/ports.js';
-import { spawnCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/cli.js';
 import { waitUntil } from '../helpers/wait.js';
 
 function post(port: number, path: string, body: Uint8Array): Promise<number> {
@@ -68,11 +68,7 @@ service:
     traces: { receivers: [otlp], processors: [batch/hold], exporters: [otlp/sink] }
     logs: { receivers: [otlp], exporters: [otlp/sink] }
 `);
-    const child = spawnCli(['run', '--config', config]);
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { child, output, exited } = startCli(['run', '--config', config]);
     await waitForHttp(httpPort, 30_000);
 
     const held = post(httpPort, '/v1/traces', otlpCodecs.traces.encode(traces(7)));
@@ -81,9 +77,9 @@ service:
 
     child.kill('SIGTERM');
     assert.equal(await held, 200, 'the held request is answered once its batch is exported');
-    assert.equal(await exited, 0, `clean exit; output:\n${output}`);
+    assert.equal(await exited, 0, `clean exit; output:\n${output()}`);
     await waitUntil(() => sink!.items.logs === 5 && sink!.items.traces === 7, 5000, () => `sink has ${sink!.items.logs} logs, ${sink!.items.traces} spans`);
-    assert.match(output, /shutdown complete/);
+    assert.match(output(), /shutdown complete/);
   } finally {
     await sink?.close();
   }
@@ -108,17 +104,13 @@ service:
   pipelines:
     logs: { receivers: [otlp], exporters: [otlp/down] }
 `);
-  const child = spawnCli(['run', '--config', config]);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { child, output, exited } = startCli(['run', '--config', config]);
   await waitForHttp(httpPort, 30_000);
   // Queued for a backend that never answers: the first signal's drain would wait for the 10m deadline.
   assert.equal(await post(httpPort, '/v1/logs', otlpCodecs.logs.encode(logs(0))), 200);
   child.kill('SIGTERM');
-  await waitUntil(() => output.includes('shutting down gracefully'), 10_000, () => output);
+  await waitUntil(() => output().includes('shutting down gracefully'), 10_000, output);
   child.kill('SIGTERM');
-  assert.equal(await exited, 1, output);
-  assert.match(output, /second signal: exiting without finishing shutdown/);
+  assert.equal(await exited, 1, output());
+  assert.match(output(), /second signal: exiting without finishing shutdown/);
 });

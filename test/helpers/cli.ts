@@ -8,12 +8,18 @@ export function spawnCli(args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
 }
 
-export async function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** A running CLI whose combined output is collected as it comes. */
+export interface RunningCli {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export function startCli(args: string[]): RunningCli {
   const child = spawnCli(args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { child, output: () => output, exited };
 }

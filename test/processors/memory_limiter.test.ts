@@ -67,6 +67,15 @@ test('limits in percent are taken of the provided total memory', () => {
   assert.deepEqual(memoryLimits(config({ check_interval: '1s', limit_percentage: 50 }), total), { hard: 500 * MiB, soft: 400 * MiB });
 });
 
+test('a limit above V8\'s heap limit is lowered to it, spike scaled alike, so the limiter acts before V8 aborts', () => {
+  const total = 24_000 * MiB;
+  assert.deepEqual(memoryLimits(config({ check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 }), total, 4000 * MiB), {
+    hard: 4000 * MiB,
+    soft: 3000 * MiB,
+  });
+  assert.deepEqual(memoryLimits(config({ check_interval: '1s', limit_mib: 1000 }), 0, 4000 * MiB), { hard: 1000 * MiB, soft: 800 * MiB }, 'limits below it are untouched');
+});
+
 test('total memory is the cgroup limit when one is set, else the host memory', () => {
   const host = 8000 * MiB;
   const files = (entries: Record<string, string>) => (path: string) => {

@@ -3,6 +3,7 @@
 // to a memory reader, `global.gc` and the pipeline.
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { Observable, type SchedulerAction } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Signal } from '../../pdata/types.js';
@@ -21,8 +22,12 @@ export interface MemoryLimits {
   soft: number;
 }
 
-/** The limits in bytes; `totalMemory` (bytes) is only used by the percentage style. */
-export function memoryLimits(config: MemoryLimiterConfig, totalMemory: number): MemoryLimits {
+/**
+ * The limits in bytes; `totalMemory` (bytes) is only used by the percentage style. A limit above
+ * V8's own heap limit (`heapLimit`) is lowered to it, spike scaled alike: otherwise V8 would abort
+ * with "heap out of memory" before the limiter ever refused anything.
+ */
+export function memoryLimits(config: MemoryLimiterConfig, totalMemory: number, heapLimit = Infinity): MemoryLimits {
   let hard: number;
   let spike: number;
   if (config.limit_mib > 0) {
@@ -33,6 +38,10 @@ export function memoryLimits(config: MemoryLimiterConfig, totalMemory: number): 
     spike = Math.floor((totalMemory * config.spike_limit_percentage) / 100);
   }
   if (spike === 0) spike = Math.floor(hard / 5);
+  if (hard > heapLimit) {
+    spike = Math.floor((spike * heapLimit) / hard);
+    hard = heapLimit;
+  }
   return { hard, soft: hard - spike };
 }
 
@@ -84,6 +93,8 @@ export interface MemoryLimiterDeps {
   readMemory?: () => number;
   /** Bytes available to the process, for limit_percentage. */
   totalMemory?: () => number;
+  /** V8's heap size limit in bytes (`--max-old-space-size`). */
+  heapLimit?: number;
 }
 
 type Gc = () => void;
@@ -128,8 +139,12 @@ export class MemoryLimiterProcessor implements Processor {
     deps: MemoryLimiterDeps = {},
   ) {
     this.readMemory = deps.readMemory ?? processMemoryUsage;
-    this.limits = memoryLimits(config, config.limit_percentage > 0 ? (deps.totalMemory ?? totalMemory)() : 0);
+    const heapLimit = deps.heapLimit ?? getHeapStatistics().heap_size_limit;
+    this.limits = memoryLimits(config, config.limit_percentage > 0 ? (deps.totalMemory ?? totalMemory)() : 0, heapLimit);
     this.logger = settings.logger;
+    if (this.limits.hard === heapLimit) {
+      this.logger.warn({ heap_limit_mib: toMiB(heapLimit) }, 'Memory limit lowered to V8\'s heap limit; raise --max-old-space-size to use more');
+    }
     this.telemetry = settings.telemetry.processor(settings.id);
     this.logger.info(
       { limit_mib: toMiB(this.limits.hard), spike_limit_mib: toMiB(this.limits.hard - this.limits.soft), check_interval_ms: config.check_interval },

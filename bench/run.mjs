@@ -12,12 +12,12 @@ import * as grpc from '@grpc/grpc-js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { otlpCodecs } = await import(join(ROOT, 'dist/src/codec/otlp-proto.js'));
+const { exportServiceDefinition, exportMethodPath, rawBytes } = await import(join(ROOT, 'dist/src/codec/otlp-grpc.js'));
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 128);
 const SPANS_PER_REQUEST = 100;
 const POOL = 64;
-const identity = (b) => b;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -123,28 +123,25 @@ async function main() {
   const latencies = [];
   let received = 0;
   const sink = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  sink.addService(
-    { Export: { path: `/${otlpCodecs.traces.service}/Export`, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
-    {
-      Export: (call, callback) => {
-        const at = process.hrtime.bigint();
-        const data = otlpCodecs.traces.decode(call.request);
-        for (const rs of data.resourceSpans)
-          for (const ss of rs.scopeSpans) {
-            received += ss.spans.length;
-            for (const span of ss.spans) {
-              if (!span.name.startsWith('req-')) continue;
-              const t = sent.get(span.name);
-              if (t !== undefined) {
-                latencies.push(Number(at - t) / 1e6);
-                sent.delete(span.name);
-              }
+  sink.addService(exportServiceDefinition('traces'), {
+    Export: (call, callback) => {
+      const at = process.hrtime.bigint();
+      const data = otlpCodecs.traces.decode(call.request);
+      for (const rs of data.resourceSpans)
+        for (const ss of rs.scopeSpans) {
+          received += ss.spans.length;
+          for (const span of ss.spans) {
+            if (!span.name.startsWith('req-')) continue;
+            const t = sent.get(span.name);
+            if (t !== undefined) {
+              latencies.push(Number(at - t) / 1e6);
+              sent.delete(span.name);
             }
           }
-        callback(null, Buffer.alloc(0));
-      },
+        }
+      callback(null, Buffer.alloc(0));
     },
-  );
+  });
   await new Promise((resolve, reject) => sink.bindAsync(`127.0.0.1:${sinkPort}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
 
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
@@ -171,13 +168,15 @@ service:
     traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
 `,
   );
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // BENCH_PROFILE=1 writes a V8 CPU profile of the sluice process next to its config.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const child = spawn(process.execPath, [...profile, join(ROOT, 'dist/src/cli.js'), 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
   const kill = () => child.exitCode === null && child.kill('SIGKILL');
   process.on('exit', kill);
 
   const client = new grpc.Client(`127.0.0.1:${sluicePort}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
   const exportOnce = (body) =>
-    new Promise((resolve) => client.makeUnaryRequest(`/${otlpCodecs.traces.service}/Export`, identity, identity, body, (err) => resolve(err)));
+    new Promise((resolve) => client.makeUnaryRequest(exportMethodPath('traces'), rawBytes, rawBytes, body, (err) => resolve(err)));
 
   // Wait (bounded) for sluice to answer.
   const readyBy = Date.now() + 20_000;
@@ -233,6 +232,7 @@ service:
   row('baseline: CPU µs per span', base.cpuMicrosPerSpan.toFixed(2));
   row('ratio: sluice throughput / baseline', (spansPerSecond / base.spansPerSecond).toFixed(3));
   row('ratio: sluice CPU per span / baseline', (cpuMicrosPerSpan / base.cpuMicrosPerSpan).toFixed(2));
+  if (profile.length) row('CPU profile of sluice written to', dir);
 }
 
 main().then(

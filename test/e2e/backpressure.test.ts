@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { otlpCodecs } from '../../src/codec/otlp-proto.js';
+import { exportMethodPath, rawBytes } from '../../src/codec/otlp-grpc.js';
 import type { TracesData } from '../../src/pdata/types.js';
 import { idToHex } from '../../src/pdata/ids.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -42,9 +43,9 @@ function grpcExport(port: number, body: Uint8Array): Promise<grpc.ServiceError |
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return new Promise((resolve) => {
     client.makeUnaryRequest(
-      `/${otlpCodecs.traces.service}/Export`,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
+      exportMethodPath('traces'),
+      rawBytes,
+      rawBytes,
       Buffer.from(body),
       (err) => {
         client.close();

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import { encodeExportResponse, otlpCodecs } from '../../src/codec/otlp-proto.js';
+import { encodeExportResponse } from '../../src/codec/otlp-proto.js';
+import { exportServiceDefinition } from '../../src/codec/otlp-grpc.js';
 import { otlpExporterFactory, grpcTarget } from '../../src/exporters/otlp/factory.js';
 import { PermanentError } from '../../src/pipeline/errors.js';
 import { SIGNALS, type Signal } from '../../src/pdata/types.js';
@@ -31,24 +32,11 @@ interface Backend {
   close(): Promise<void>;
 }
 
-const identity = (b: Buffer): Buffer => b;
-
 async function startBackend(credentials = grpc.ServerCredentials.createInsecure()): Promise<Backend> {
   const server = new grpc.Server();
   const backend = { received: [] as Received[], answer: ((r) => ({ response: encodeExportResponse(r.signal) })) as Answer } as Backend;
   for (const signal of SIGNALS) {
-    const definition: grpc.ServiceDefinition = {
-      Export: {
-        path: `/${otlpCodecs[signal].service}/Export`,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: identity,
-        requestDeserialize: identity,
-        responseSerialize: identity,
-        responseDeserialize: identity,
-      },
-    };
-    server.addService(definition, {
+    server.addService(exportServiceDefinition(signal), {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const r = { signal, body: call.request, metadata: call.metadata };
         backend.received.push(r);

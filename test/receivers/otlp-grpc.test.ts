@@ -8,12 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { otlpCodecs } from '../../src/codec/otlp-proto.js';
+import { exportMethodPath, rawBytes } from '../../src/codec/otlp-grpc.js';
 import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
 import type { LogsData, Signal, TracesData } from '../../src/pdata/types.js';
 import { makeTestPki } from '../helpers/tls.js';
 import { startReceiver, metricValue } from './harness.js';
-
-const identity = (b: Buffer) => b;
 
 function call(
   port: number,
@@ -23,7 +22,7 @@ function call(
 ): Promise<{ err?: grpc.ServiceError; response?: Buffer }> {
   const client = new grpc.Client(`127.0.0.1:${port}`, options.credentials ?? grpc.credentials.createInsecure(), options.channel);
   return new Promise((resolve) => {
-    client.makeUnaryRequest(`/${otlpCodecs[signal].service}/Export`, identity, identity, Buffer.from(body), options.metadata ?? new grpc.Metadata(), (err, response) => {
+    client.makeUnaryRequest(exportMethodPath(signal), rawBytes, rawBytes, Buffer.from(body), options.metadata ?? new grpc.Metadata(), (err, response) => {
       client.close();
       resolve({ err: err ?? undefined, response });
     });

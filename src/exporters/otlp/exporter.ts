@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import type { Logger } from 'pino';
 import { decodeExportResponse, otlpCodecs, rpcStatusType } from '../../codec/otlp-proto.js';
+import { exportMethodPath, rawBytes } from '../../codec/otlp-grpc.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
 import { PermanentError, RetryableError } from '../../pipeline/errors.js';
@@ -20,7 +21,6 @@ const RETRYABLE_CODES = new Set<grpc.status>([
 
 const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 
-const identity = (b: Buffer): Buffer => b;
 
 export class GrpcSender<S extends Signal> implements ExportSender<S> {
   private readonly method: string;
@@ -33,7 +33,7 @@ export class GrpcSender<S extends Signal> implements ExportSender<S> {
     private readonly metadata: grpc.Metadata,
     private readonly logger: Logger,
   ) {
-    this.method = `/${otlpCodecs[signal].service}/Export`;
+    this.method = exportMethodPath(signal);
   }
 
   async start(): Promise<void> {
@@ -51,7 +51,7 @@ export class GrpcSender<S extends Signal> implements ExportSender<S> {
     }
     const client = (this.client ??= this.connect());
     return new Promise((resolve, reject) => {
-      const call = client.makeUnaryRequest(this.method, identity, identity, body, this.metadata.clone(), (err, response) => {
+      const call = client.makeUnaryRequest(this.method, rawBytes, rawBytes, body, this.metadata.clone(), (err, response) => {
         abort.removeEventListener('abort', cancel);
         if (err) {
           reject(grpcError(err));

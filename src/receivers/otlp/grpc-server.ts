@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { otlpCodecs, encodeExportResponse } from '../../codec/otlp-proto.js';
+import { exportServiceDefinition } from '../../codec/otlp-grpc.js';
 import { parseEndpoint } from '../../config/endpoint.js';
 import type { Signal } from '../../pdata/types.js';
 import { SIGNALS } from '../../pdata/types.js';
@@ -10,8 +11,6 @@ import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
 import type { OtlpGrpcConfig } from './config.js';
 import type { Ingest, Outcome } from './ingest.js';
 import { loadServerTls } from './tls.js';
-
-const identity = (b: Buffer): Buffer => b;
 
 function serverOptions(config: OtlpGrpcConfig): grpc.ServerOptions {
   const options: grpc.ServerOptions = {
@@ -60,20 +59,7 @@ export class OtlpGrpcServer {
     for (const signal of SIGNALS) {
       // A signal with no pipeline gets no service, so clients see UNIMPLEMENTED.
       if (!ingest.accepts(signal)) continue;
-      this.server.addService(
-        {
-          Export: {
-            path: `/${otlpCodecs[signal].service}/Export`,
-            requestStream: false,
-            responseStream: false,
-            requestSerialize: identity,
-            requestDeserialize: identity,
-            responseSerialize: identity,
-            responseDeserialize: identity,
-          },
-        },
-        { Export: this.handler(signal) },
-      );
+      this.server.addService(exportServiceDefinition(signal), { Export: this.handler(signal) });
     }
   }
 

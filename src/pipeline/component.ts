@@ -78,7 +78,9 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
   signals: readonly Signal[];
   /** Whether the processor changes data in place (decides cloning at fan-outs). */
   mutates: boolean;
-  /** One instance per processor id per pipeline, as in the Collector. */
+  /** One instance per id shared by all pipelines (memory_limiter), instead of one per pipeline. */
+  shared?: boolean;
+  /** One instance per processor id per pipeline, as in the Collector, unless `shared`. */
   create(settings: CreateSettings, config: C, signal: Signal): Processor;
 }
 

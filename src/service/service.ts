@@ -53,6 +53,10 @@ export class Service implements ServiceHost {
   /** Pipelines in the order data flows through them (a connector's upstream before its downstream). */
   private readonly pipelineOrder: string[] = [];
   private readonly receivers: Started<Receiver>[] = [];
+  /** Processors with one instance per id across pipelines (factory.shared). */
+  private readonly sharedProcessors = new Map<string, Started<Processor> & { mutates: boolean }>();
+  /** Components already started or stopped, so a shared one goes through each only once. */
+  private readonly lifecycleDone = new WeakMap<Lifecycle, 'started' | 'stopped'>();
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
 
   constructor(
@@ -156,6 +160,8 @@ export class Service implements ServiceHost {
 
   private async stopAll(components: Started<Lifecycle>[], deadline: number): Promise<void> {
     for (const c of components) {
+      if (this.lifecycleDone.get(c.instance) === 'stopped') continue;
+      this.lifecycleDone.set(c.instance, 'stopped');
       this.reportStatus(c.id, c.kind, 'stopping');
       try {
         await c.instance.shutdown(deadline);
@@ -168,6 +174,8 @@ export class Service implements ServiceHost {
   }
 
   private async startComponent<T extends Lifecycle>(c: Started<T>, list?: Started<T>[]): Promise<void> {
+    if (this.lifecycleDone.has(c.instance)) return;
+    this.lifecycleDone.set(c.instance, 'started');
     this.reportStatus(c.id, c.kind, 'starting');
     try {
       await c.instance.start();
@@ -200,8 +208,12 @@ export class Service implements ServiceHost {
     const processors = p.processors.map((id) => {
       const cc = this.config.processors.get(id)!;
       const factory = cc.factory as ProcessorFactory;
-      const instance = factory.create(this.settings(cc), cc.config, p.signal);
-      return { id, kind: 'processor' as const, instance, mutates: factory.mutates };
+      let started = factory.shared ? this.sharedProcessors.get(id) : undefined;
+      if (!started) {
+        started = { id, kind: 'processor' as const, instance: factory.create(this.settings(cc), cc.config, p.signal), mutates: factory.mutates };
+        if (factory.shared) this.sharedProcessors.set(id, started);
+      }
+      return started;
     });
     const pipeline = new Pipeline(
       p.id,

@@ -36,7 +36,7 @@ function limiter(ts: TestScheduler, raw: Record<string, unknown>, deps: MemoryLi
   const lines: string[] = [];
   const telemetry = new Telemetry();
   const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
-  const processor = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger, telemetry, scheduler: ts }, config(raw), 'traces', deps);
+  const processor = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger, telemetry, scheduler: ts }, config(raw), deps);
   return { processor, telemetry, logged: (text: string) => lines.filter((l) => l.includes(text)).length };
 }
 
@@ -174,4 +174,19 @@ test('config: exactly one limit style, spike below limit, check_interval require
   assert.match(parseConfig({ limit_mib: 100 }).issues.join(), /missing required key "check_interval"/);
   assert.match(parseConfig({ check_interval: '0s', limit_mib: 100 }).issues.join(), /check_interval must be greater than 0/);
   assert.deepEqual(parseConfig({ check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 }).issues, []);
+});
+
+test('one limiter shared by several pipelines runs one check per interval and refuses for all of them', () => {
+  const ts = new TestScheduler((a, e) => assert.deepEqual(a, e));
+  let reads = 0;
+  const { processor } = limiter(ts, { check_interval: '1s', limit_mib: 100 }, { readMemory: () => (reads++, 95 * MiB) });
+  const calls: string[] = [];
+  ts.run(({ cold, expectObservable }) => {
+    const values = { a: recordedEnvelope('a', calls), b: recordedEnvelope('b', calls) };
+    expectObservable(cold<Envelope>('500ms a 2499ms |', values).pipe(processor.operator, map(names))).toBe('3s |');
+    expectObservable(cold<Envelope>('500ms b 2499ms |', values).pipe(processor.operator, map(names))).toBe('3s |');
+  });
+  // Checks at 0, 1s and 2s (the timer stops when the last pipeline unsubscribes at 3s), not twice each.
+  assert.equal(reads, 3);
+  assert.deepEqual(calls.map((c) => c.split(':').slice(0, 3).join(':')), ['a:nack:RetryableError', 'b:nack:RetryableError']);
 });

@@ -78,6 +78,29 @@ const holdProcessor: ProcessorFactory = {
   },
 };
 
+/** Shared across pipelines, like memory_limiter: one instance per id, started and stopped once. */
+const sharedProcessor: ProcessorFactory = {
+  kind: 'processor',
+  type: 'guard',
+  description: 'test processor',
+  signals: ['traces'],
+  mutates: false,
+  shared: true,
+  schema: s.any(),
+  create: (settings) => {
+    events.push(`create ${settings.id}`);
+    return {
+      operator: (source) => source,
+      start: async () => {
+        events.push(`start ${settings.id}`);
+      },
+      shutdown: async () => {
+        events.push(`stop ${settings.id}`);
+      },
+    };
+  },
+};
+
 const recordingExporter: ExporterFactory = {
   kind: 'exporter',
   type: 'record',
@@ -107,7 +130,11 @@ function components(kind: Factory['kind'], factory: Factory, ids: string[]): Map
 function serviceConfig(pipelines: PipelineConfig[]): ServiceConfig {
   return {
     receivers: components('receiver', manualReceiver, ['manual/a', 'manual/b']),
-    processors: new Map([...components('processor', tagProcessor, ['tag/x']), ...components('processor', holdProcessor, ['hold'])]),
+    processors: new Map([
+      ...components('processor', tagProcessor, ['tag/x']),
+      ...components('processor', holdProcessor, ['hold']),
+      ...components('processor', sharedProcessor, ['guard']),
+    ]),
     exporters: components('exporter', recordingExporter, ['record/1', 'record/2', 'record/3']),
     connectors: components('connector', forwardConnectorFactory, ['forward']),
     extensions: new Map(),
@@ -188,4 +215,23 @@ test('after shutdown starts, new data is refused as retryable', async () => {
     consumer.consume(createEnvelope('traces', { resourceSpans: [] }, receiverContext('x'), { ack: () => resolve('ack'), nack: (e) => resolve(e.name) })),
   );
   assert.equal(outcome, 'RetryableError');
+});
+
+test('a shared processor (like memory_limiter) is one instance for every pipeline that lists it', async () => {
+  reset();
+  const service = new Service(
+    serviceConfig([
+      { id: 'traces/a', signal: 'traces', receivers: ['manual/a'], processors: ['guard'], exporters: ['record/1'] },
+      { id: 'traces/b', signal: 'traces', receivers: ['manual/b'], processors: ['guard'], exporters: ['record/2'] },
+    ]),
+    { logger: createLogger('silent') },
+  );
+  await service.start();
+  assert.equal(await push('manual/a', 'a'), 'ack');
+  assert.equal(await push('manual/b', 'b'), 'ack');
+  await service.shutdown();
+  assert.deepEqual(
+    events.filter((e) => e.includes('guard')),
+    ['create guard', 'start guard', 'stop guard'],
+  );
 });

@@ -48,5 +48,7 @@ export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig
   // Passes envelopes on untouched or refuses them; never changes data.
   mutates: false,
   schema: memoryLimiterSchema,
-  create: (settings, config, signal) => new MemoryLimiterProcessor(settings, config, signal),
+  // As in the Collector, one limiter per id guards every pipeline that lists it.
+  shared: true,
+  create: (settings, config) => new MemoryLimiterProcessor(settings, config),
 };

@@ -4,9 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { Observable, type SchedulerAction } from 'rxjs';
+import { Observable, type SchedulerAction, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import type { Signal } from '../../pdata/types.js';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import type { Envelope } from '../../pipeline/envelope.js';
 import { RetryableError } from '../../pipeline/errors.js';
@@ -109,15 +108,13 @@ export class MemoryLimiterProcessor implements Processor {
   private readonly logger: Logger;
   private readonly telemetry: ProcessorTelemetry;
 
+  /** Pipelines currently subscribed; one instance serves every pipeline that lists this id. */
+  private subscribers = 0;
+  private timer: Subscription | undefined;
+
   readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
     new Observable<Envelope>((subscriber) => {
-      const interval = this.config.check_interval;
-      const check = this.check.bind(this);
-      this.check();
-      const timer = this.settings.scheduler.schedule(function (this: SchedulerAction<unknown>) {
-        check();
-        this.schedule(undefined, interval);
-      }, interval);
+      if (this.subscribers++ === 0) this.startChecks();
       const subscription = source.subscribe({
         next: (envelope) => {
           if (this.refusing) this.refuse(envelope);
@@ -127,15 +124,25 @@ export class MemoryLimiterProcessor implements Processor {
         complete: () => subscriber.complete(),
       });
       return () => {
-        timer.unsubscribe();
         subscription.unsubscribe();
+        if (--this.subscribers === 0) this.timer?.unsubscribe();
       };
     });
+
+  /** One check now and then every check_interval, however many pipelines share this limiter. */
+  private startChecks(): void {
+    const interval = this.config.check_interval;
+    const check = this.check.bind(this);
+    this.check();
+    this.timer = this.settings.scheduler.schedule(function (this: SchedulerAction<unknown>) {
+      check();
+      this.schedule(undefined, interval);
+    }, interval);
+  }
 
   constructor(
     private readonly settings: CreateSettings,
     private readonly config: MemoryLimiterConfig,
-    private readonly signal: Signal,
     deps: MemoryLimiterDeps = {},
   ) {
     this.readMemory = deps.readMemory ?? processMemoryUsage;
@@ -202,7 +209,7 @@ export class MemoryLimiterProcessor implements Processor {
   }
 
   private refuse(envelope: Envelope): void {
-    this.telemetry.refused(this.signal, envelope.items);
+    this.telemetry.refused(envelope.signal, envelope.items);
     envelope.nack(
       new RetryableError(
         `memory usage is above the soft limit (${toMiB(this.lastUsage)} MiB used, soft limit ${toMiB(this.limits.soft)} MiB); data refused`,

@@ -12,6 +12,8 @@ import { exportMethodPath, rawBytes } from '../../src/codec/otlp-grpc.js';
 import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
 import type { LogsData, Signal, TracesData } from '../../src/pdata/types.js';
 import { makeTestPki } from '../helpers/tls.js';
+import { otlpReceiverSchema } from '../../src/receivers/otlp/config.js';
+import { serverOptions } from '../../src/receivers/otlp/grpc-server.js';
 import { startReceiver, metricValue } from './harness.js';
 
 function call(
@@ -132,4 +134,33 @@ test('TLS and mTLS: a client with a certificate from the configured CA gets in, 
   } finally {
     await h.close();
   }
+});
+
+test('message size, stream and keepalive settings map to grpc-js server options', () => {
+  const config = otlpReceiverSchema.parse(
+    {
+      protocols: {
+        grpc: {
+          max_recv_msg_size_mib: 16,
+          max_concurrent_streams: 100,
+          keepalive: {
+            server_parameters: { max_connection_idle: '11s', max_connection_age: '30s', max_connection_age_grace: '5s', time: '2h', timeout: '20s' },
+            enforcement_policy: { min_time: '10s', permit_without_stream: true },
+          },
+        },
+      },
+    },
+    { issues: [] },
+  )!;
+  assert.deepEqual(serverOptions(config.protocols.grpc!), {
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    'grpc.max_concurrent_streams': 100,
+    'grpc.max_connection_idle_ms': 11_000,
+    'grpc.max_connection_age_ms': 30_000,
+    'grpc.max_connection_age_grace_ms': 5_000,
+    'grpc.keepalive_time_ms': 7_200_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
 });

@@ -235,3 +235,14 @@ test('an oversize chunked body (no Content-Length) is refused with 413 after rea
     await h.close();
   }
 });
+
+test('url paths are configurable per signal', async () => {
+  const h = await startReceiver({ http: { endpoint: '127.0.0.1:0', traces_url_path: '/otlp/v1/traces' } });
+  try {
+    assert.equal((await post(h.httpPort, '/otlp/v1/traces', proto(2))).status, 200);
+    assert.equal((await post(h.httpPort, '/v1/traces', proto(2))).status, 404);
+    assert.equal(h.envelopes.length, 1);
+  } finally {
+    await h.close();
+  }
+});

@@ -12,7 +12,8 @@ import type { OtlpGrpcConfig } from './config.js';
 import type { Ingest, Outcome } from './ingest.js';
 import { loadServerTls } from './tls.js';
 
-function serverOptions(config: OtlpGrpcConfig): grpc.ServerOptions {
+/** The Collector's gRPC server settings as grpc-js channel options. */
+export function serverOptions(config: OtlpGrpcConfig): grpc.ServerOptions {
   const options: grpc.ServerOptions = {
     'grpc.max_receive_message_length': Math.floor(config.max_recv_msg_size_mib * 1024 * 1024),
   };

@@ -4,7 +4,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 
 /** Every native program a test needs, and the Debian package that provides it. */
-const REQUIRED = [{ command: 'openssl', debianPackage: 'openssl', why: 'TLS certificates for the TLS and mTLS tests' }];
+const REQUIRED = [
+  { command: 'openssl', debianPackage: 'openssl', why: 'TLS certificates for the TLS and mTLS tests' },
+  { command: 'prometheus', debianPackage: 'prometheus', why: 'the real Prometheus server that scrapes the prometheus exporter' },
+];
 
 const packages = [...new Set(REQUIRED.map((r) => r.debianPackage))];
 if (process.argv.includes('--print-packages')) {

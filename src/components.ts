@@ -6,6 +6,7 @@ import { memoryLimiterProcessorFactory } from './processors/memory_limiter/facto
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
+import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
@@ -16,6 +17,7 @@ export const factories: readonly Factory[] = [
   otlpExporterFactory,
   otlpHttpExporterFactory,
   debugExporterFactory,
+  prometheusExporterFactory,
   forwardConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];

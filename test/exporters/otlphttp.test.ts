@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { encodeExportResponse, encodeRpcStatus, otlpCodecs } from '../../src/codec/otlp-proto.js';
 import { decodeOtlpJson, encodeOtlpJson } from '../../src/codec/otlp-json.js';
 import { otlpHttpExporterFactory, signalUrl, type OtlpHttpExporterConfig } from '../../src/exporters/otlphttp/factory.js';
-import { retryAfterMs } from '../../src/exporters/otlphttp/exporter.js';
+import { retryAfterMs } from '../../src/exporters/http-post.js';
 import { PermanentError } from '../../src/pipeline/errors.js';
 import type { ConfigIssue } from '../../src/config/schema.js';
 import { SIGNALS, type Signal } from '../../src/pdata/types.js';

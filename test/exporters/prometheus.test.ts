@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { VirtualTimeScheduler } from 'rxjs';
 import Long from 'long';
 import { prometheusExporterFactory, type PrometheusExporter } from '../../src/exporters/prometheus/factory.js';
-import { exponentialToExplicit } from '../../src/exporters/prometheus/accumulator.js';
+import { exponentialToExplicit } from '../../src/codec/prometheus-model.js';
 import { createEnvelope, receiverContext } from '../../src/pipeline/envelope.js';
 import type { MetricsData, Metric, KeyValue } from '../../src/pdata/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -135,7 +135,7 @@ test('OpenMetrics on request, with exemplars on counters and histogram buckets',
   }
 });
 
-test('exponential histograms become classic buckets with exact bounds', () => {
+test('exponential histograms become classic buckets with exact bounds, the last one +Inf', () => {
   // scale 0: base 2; positive buckets at offset 1 cover (2,4], (4,8]; negative offset 0 covers (-2,-1].
   const { bounds, counts } = exponentialToExplicit({
     attributes: [],
@@ -146,6 +146,6 @@ test('exponential histograms become classic buckets with exact bounds', () => {
     positive: { offset: 1, bucketCounts: [2, 3] },
     negative: { offset: 0, bucketCounts: [4] },
   });
-  assert.deepEqual(bounds, [-1, 0, 4, 8]);
+  assert.deepEqual(bounds, [-1, 0, 4], 'the (4, 8] bucket is the +Inf one');
   assert.deepEqual(counts, [4, 1, 2, 3]);
 });

@@ -1,7 +1,6 @@
 // The OTLP/HTTP sender: one POST per batch (protobuf or JSON, optionally gzip), with the status
 // mapping of the OTLP/HTTP specification.
 import http from 'node:http';
-import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -10,14 +9,12 @@ import { encodeOtlpJson } from '../../codec/otlp-json.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
 import { PermanentError, RetryableError } from '../../pipeline/errors.js';
+import { httpPost, retryAfterMs, type HttpReply } from '../http-post.js';
 
 const gzipAsync = promisify(gzip);
 
 /** Statuses after which the same request may succeed later (OTLP/HTTP "Retryable Response Codes"). */
 const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
-
-/** Responses are a status or a partial success: anything longer is not worth holding in memory. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export interface HttpSenderOptions {
   url: URL;
@@ -26,12 +23,6 @@ export interface HttpSenderOptions {
   headers: Record<string, string>;
   /** Keep-alive connections, owned by the sender. */
   agent: http.Agent;
-}
-
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
 }
 
 export class HttpSender<S extends Signal> implements ExportSender<S> {
@@ -72,31 +63,10 @@ export class HttpSender<S extends Signal> implements ExportSender<S> {
     throw new PermanentError(message);
   }
 
-  private post(body: Buffer, abort: AbortSignal): Promise<Reply> {
-    const { url, agent } = this.options;
-    const headers: http.OutgoingHttpHeaders = {
-      ...this.options.headers,
-      'content-type': this.contentType,
-      'content-length': body.length,
-      'user-agent': 'sluice',
-    };
+  private post(body: Buffer, abort: AbortSignal): Promise<HttpReply> {
+    const headers: http.OutgoingHttpHeaders = { ...this.options.headers, 'content-type': this.contentType, 'user-agent': 'sluice' };
     if (this.options.compression === 'gzip') headers['content-encoding'] = 'gzip';
-    const request = url.protocol === 'https:' ? https.request : http.request;
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers, agent, signal: abort }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          if (size >= MAX_RESPONSE_BYTES) return;
-          chunks.push(chunk);
-          size += chunk.length;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES) }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+    return httpPost(this.options.url, body, headers, this.options.agent, abort);
   }
 
   /** Called after the queue has drained: closes the kept-alive connections. */
@@ -105,7 +75,7 @@ export class HttpSender<S extends Signal> implements ExportSender<S> {
   }
 
   /** Rejected items in a successful reply are the server's final word: log them, never retry. */
-  private reportPartialSuccess(reply: Reply): void {
+  private reportPartialSuccess(reply: HttpReply): void {
     if (reply.body.length === 0) return;
     let rejected = 0;
     let errorMessage = '';
@@ -129,12 +99,12 @@ export class HttpSender<S extends Signal> implements ExportSender<S> {
   }
 }
 
-function isJson(reply: Reply): boolean {
+function isJson(reply: HttpReply): boolean {
   return /\bjson\b/i.test(reply.headers['content-type'] ?? '');
 }
 
 /** The google.rpc.Status message of an error body, in the body's content type; raw text as a fallback. */
-function statusMessage(reply: Reply): string {
+function statusMessage(reply: HttpReply): string {
   if (reply.body.length === 0) return '';
   try {
     if (isJson(reply)) return String((JSON.parse(reply.body.toString('utf8')) as { message?: unknown }).message ?? '');
@@ -143,13 +113,4 @@ function statusMessage(reply: Reply): string {
     // Fall through to the text: a misdeclared body still says something useful.
   }
   return reply.body.toString('utf8', 0, Math.min(reply.body.length, 512)).trim();
-}
-
-/** Retry-After as delay-seconds or an HTTP date, in ms. */
-export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -1,11 +1,12 @@
 // The series a Prometheus scrape will see: OTLP points folded into their latest state per series.
 // Delta points are added up into cumulative ones, exponential histograms become classic buckets,
 // and series not updated within `metric_expiration` are dropped at the next read.
-import type { HistogramDataPoint, KeyValue, Metric, MetricsData, NumberDataPoint, Exemplar, ExponentialHistogramDataPoint } from '../../pdata/types.js';
+import type { HistogramDataPoint, Metric, MetricsData, NumberDataPoint, Exemplar, ExponentialHistogramDataPoint } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
 import { int64ToNumber } from '../../pdata/time.js';
 import { idToHex, isEmptyId } from '../../pdata/ids.js';
-import { jobAndInstance, prometheusLabelName, prometheusLabels, prometheusMetricName, type PrometheusKind } from '../../codec/prometheus-names.js';
+import type { PrometheusKind } from '../../codec/prometheus-names.js';
+import { exponentialToExplicit, prometheusKind, PrometheusLabeler, type LabelerOptions, type Labels } from '../../codec/prometheus-model.js';
 
 export interface PromExemplar {
   value: number;
@@ -19,7 +20,7 @@ export interface SeriesBase {
   name: string;
   help: string;
   kind: PrometheusKind;
-  labels: [string, string][];
+  labels: Labels;
   timestampMs: number;
   /** Scheduler time of the last update, for expiration. */
   updatedAt: number;
@@ -30,17 +31,10 @@ export type Series =
   | (SeriesBase & { kind: 'histogram'; bounds: number[]; counts: number[]; sum: number; count: number; exemplars: (PromExemplar | undefined)[] })
   | (SeriesBase & { kind: 'summary'; quantiles: [number, number][]; sum: number; count: number });
 
-export interface AccumulatorOptions {
-  namespace?: string;
-  addSuffixes: boolean;
-  constLabels: Record<string, string>;
-  resourceToTelemetry: boolean;
+export interface AccumulatorOptions extends LabelerOptions {
   expirationMs: number;
   now: () => number;
 }
-
-/** Resource attributes that become job/instance rather than target_info labels. */
-const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
 function numberValue(p: NumberDataPoint | Exemplar): number {
   return p.asDouble ?? (p.asInt !== undefined ? int64ToNumber(p.asInt) : 0);
@@ -51,47 +45,28 @@ function toExemplar(e: Exemplar | undefined): PromExemplar | undefined {
   return { value: numberValue(e), timestampMs: Math.floor(int64ToNumber(e.timeUnixNano) / 1e6), traceId: idToHex(e.traceId), spanId: idToHex(e.spanId) };
 }
 
-/** Classic buckets from an exponential histogram: each bucket's upper bound, ascending, with its count. */
-export function exponentialToExplicit(p: ExponentialHistogramDataPoint): { bounds: number[]; counts: number[] } {
-  const base = 2 ** (2 ** -(p.scale ?? 0));
-  const bounds: number[] = [];
-  const counts: number[] = [];
-  const neg = p.negative?.bucketCounts ?? [];
-  const negOffset = p.negative?.offset ?? 0;
-  // Negative bucket i holds (-base^(offset+i+1), -base^(offset+i)]: largest magnitudes come first.
-  for (let i = neg.length - 1; i >= 0; i--) {
-    bounds.push(-(base ** (negOffset + i)));
-    counts.push(int64ToNumber(neg[i]));
-  }
-  bounds.push(p.zeroThreshold ?? 0);
-  counts.push(int64ToNumber(p.zeroCount));
-  const pos = p.positive?.bucketCounts ?? [];
-  const posOffset = p.positive?.offset ?? 0;
-  for (let i = 0; i < pos.length; i++) {
-    bounds.push(base ** (posOffset + i + 1));
-    counts.push(int64ToNumber(pos[i]));
-  }
-  return { bounds, counts };
-}
-
 export class Accumulator {
   private readonly series = new Map<string, Series>();
   /** target_info per resource identity, with its own expiry. */
   private readonly targets = new Map<string, Series>();
+  private readonly labeler: PrometheusLabeler;
 
-  constructor(private readonly options: AccumulatorOptions) {}
+  constructor(private readonly options: AccumulatorOptions) {
+    this.labeler = new PrometheusLabeler(options);
+  }
 
   add(data: MetricsData): void {
     const now = this.options.now();
     for (const rm of data.resourceMetrics ?? []) {
-      const resourceAttrs = rm.resource?.attributes ?? [];
-      const base = this.resourceLabels(resourceAttrs);
-      if (!this.options.resourceToTelemetry) this.addTargetInfo(resourceAttrs, base, now);
+      const resource = rm.resource?.attributes ?? [];
+      const info = this.labeler.targetInfoLabels(resource);
+      if (info) {
+        const name = this.labeler.targetInfoName;
+        this.targets.set(seriesKey(name, info), { name, help: 'Target metadata', kind: 'gauge', labels: info, value: 1, timestampMs: Date.now(), updatedAt: now });
+      }
       for (const sm of rm.scopeMetrics ?? []) {
-        const scope: [string, string][] = [];
-        if (sm.scope?.name) scope.push(['otel_scope_name', sm.scope.name]);
-        if (sm.scope?.version) scope.push(['otel_scope_version', sm.scope.version]);
-        for (const m of sm.metrics ?? []) this.addMetric(m, [...base, ...scope], now);
+        const base = this.labeler.baseLabels(resource, sm.scope);
+        for (const m of sm.metrics ?? []) this.addMetric(m, base, now);
       }
     }
   }
@@ -109,58 +84,28 @@ export class Accumulator {
     return live;
   }
 
-  private resourceLabels(attrs: readonly KeyValue[]): [string, string][] {
-    const out: [string, string][] = [];
-    const { job, instance } = jobAndInstance(attrs);
-    if (job !== undefined) out.push(['job', job]);
-    if (instance !== undefined) out.push(['instance', instance]);
-    if (this.options.resourceToTelemetry) {
-      for (const [k, v] of prometheusLabels(attrs.filter((kv) => !IDENTIFYING.has(kv.key)))) out.push([k, v]);
-    }
-    for (const [k, v] of Object.entries(this.options.constLabels)) out.push([prometheusLabelName(k), v]);
-    return out;
-  }
-
-  private addTargetInfo(attrs: readonly KeyValue[], base: [string, string][], now: number): void {
-    const rest = attrs.filter((kv) => !IDENTIFYING.has(kv.key));
-    if (rest.length === 0) return;
-    const labels = mergeLabels(base, [...prometheusLabels(rest)]);
-    const name = this.options.namespace ? `${prometheusMetricName('', undefined, 'gauge', { namespace: this.options.namespace, addSuffixes: false })}_target_info` : 'target_info';
-    const key = seriesKey(name, labels);
-    this.targets.set(key, { name, help: 'Target metadata', kind: 'gauge', labels, value: 1, timestampMs: Date.now(), updatedAt: now });
-  }
-
-  private addMetric(m: Metric, base: [string, string][], now: number): void {
-    const nameOf = (kind: PrometheusKind) =>
-      prometheusMetricName(m.name ?? '', m.unit, kind, { namespace: this.options.namespace, addSuffixes: this.options.addSuffixes });
+  private addMetric(m: Metric, base: Labels, now: number): void {
+    const kind = prometheusKind(m);
+    if (!kind) return;
+    const name = this.labeler.metricName(m, kind);
     const help = m.description ?? '';
     if (m.gauge) {
-      const name = nameOf('gauge');
       for (const p of m.gauge.dataPoints) this.setNumber(name, help, 'gauge', base, p, now, false);
     } else if (m.sum) {
-      const cumulative = m.sum.aggregationTemporality !== AggregationTemporality.DELTA;
-      const kind: PrometheusKind = m.sum.isMonotonic ? 'counter' : 'gauge';
-      const name = nameOf(kind);
-      for (const p of m.sum.dataPoints) this.setNumber(name, help, kind, base, p, now, !cumulative);
+      const delta = m.sum.aggregationTemporality === AggregationTemporality.DELTA;
+      for (const p of m.sum.dataPoints) this.setNumber(name, help, kind as 'counter' | 'gauge', base, p, now, delta);
     } else if (m.histogram) {
-      const cumulative = m.histogram.aggregationTemporality !== AggregationTemporality.DELTA;
-      const name = nameOf('histogram');
-      for (const p of m.histogram.dataPoints) {
-        const bounds = p.explicitBounds ?? [];
-        this.setHistogram(name, help, base, p, bounds, p.bucketCounts.map(int64ToNumber), now, !cumulative);
-      }
+      const delta = m.histogram.aggregationTemporality === AggregationTemporality.DELTA;
+      for (const p of m.histogram.dataPoints) this.setHistogram(name, help, base, p, p.explicitBounds ?? [], p.bucketCounts.map(int64ToNumber), now, delta);
     } else if (m.exponentialHistogram) {
-      const cumulative = m.exponentialHistogram.aggregationTemporality !== AggregationTemporality.DELTA;
-      const name = nameOf('histogram');
+      const delta = m.exponentialHistogram.aggregationTemporality === AggregationTemporality.DELTA;
       for (const p of m.exponentialHistogram.dataPoints) {
         const { bounds, counts } = exponentialToExplicit(p);
-        // The last classic bucket is +Inf: its bound is implied, so the final finite bound is dropped.
-        this.setHistogram(name, help, base, p, bounds.slice(0, -1), counts, now, !cumulative);
+        this.setHistogram(name, help, base, p, bounds, counts, now, delta);
       }
     } else if (m.summary) {
-      const name = nameOf('summary');
       for (const p of m.summary.dataPoints) {
-        const labels = mergeLabels(base, [...prometheusLabels(p.attributes)]);
+        const labels = this.labeler.seriesLabels(base, p.attributes);
         this.series.set(seriesKey(name, labels), {
           name,
           help,
@@ -176,8 +121,8 @@ export class Accumulator {
     }
   }
 
-  private setNumber(name: string, help: string, kind: 'counter' | 'gauge', base: [string, string][], p: NumberDataPoint, now: number, delta: boolean): void {
-    const labels = mergeLabels(base, [...prometheusLabels(p.attributes)]);
+  private setNumber(name: string, help: string, kind: 'counter' | 'gauge', base: Labels, p: NumberDataPoint, now: number, delta: boolean): void {
+    const labels = this.labeler.seriesLabels(base, p.attributes);
     const key = seriesKey(name, labels);
     const prev = this.series.get(key);
     const value = numberValue(p);
@@ -197,14 +142,14 @@ export class Accumulator {
   private setHistogram(
     name: string,
     help: string,
-    base: [string, string][],
+    base: Labels,
     p: HistogramDataPoint | ExponentialHistogramDataPoint,
     bounds: number[],
     counts: number[],
     now: number,
     delta: boolean,
   ): void {
-    const labels = mergeLabels(base, [...prometheusLabels(p.attributes)]);
+    const labels = this.labeler.seriesLabels(base, p.attributes);
     const key = seriesKey(name, labels);
     const prev = this.series.get(key);
     let sum = p.sum ?? 0;
@@ -232,14 +177,7 @@ function sameBounds(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** Later sources win on the same label name (point attributes over resource and constant labels). */
-function mergeLabels(base: [string, string][], own: [string, string][]): [string, string][] {
-  const map = new Map(base);
-  for (const [k, v] of own) map.set(k, v);
-  return [...map].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-}
-
-function seriesKey(name: string, labels: [string, string][]): string {
+export function seriesKey(name: string, labels: Labels): string {
   let key = name;
   for (const [k, v] of labels) key += `\u0000${k}\u0001${v}`;
   return key;

@@ -1,0 +1,41 @@
+// One HTTP(S) POST with a bounded response body: what every HTTP-speaking exporter sends with.
+// Status mapping stays with each exporter, since backends disagree on what is retryable.
+import http from 'node:http';
+import https from 'node:https';
+
+/** Replies are statuses or short acknowledgements: anything longer is not worth holding in memory. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+export interface HttpReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export function httpPost(url: URL, body: Buffer, headers: http.OutgoingHttpHeaders, agent: http.Agent, abort: AbortSignal): Promise<HttpReply> {
+  const request = url.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': body.length }, agent, signal: abort }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (size >= MAX_RESPONSE_BYTES) return;
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Retry-After as delay-seconds or an HTTP date, in ms. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -6,7 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 /** Every native program a test needs, and the Debian package that provides it. */
 const REQUIRED = [
   { command: 'openssl', debianPackage: 'openssl', why: 'TLS certificates for the TLS and mTLS tests' },
-  { command: 'prometheus', debianPackage: 'prometheus', why: 'the real Prometheus server that scrapes the prometheus exporter' },
+  { command: 'prometheus', debianPackage: 'prometheus', why: 'the real Prometheus server that scrapes the prometheus exporter and receives remote write' },
+  { command: 'victoria-metrics', debianPackage: 'victoria-metrics', why: 'the real VictoriaMetrics server that receives remote write' },
 ];
 
 const packages = [...new Set(REQUIRED.map((r) => r.debianPackage))];

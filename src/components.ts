@@ -7,6 +7,7 @@ import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
 import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
+import { prometheusRemoteWriteExporterFactory } from './exporters/prometheusremotewrite/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
@@ -18,6 +19,7 @@ export const factories: readonly Factory[] = [
   otlpHttpExporterFactory,
   debugExporterFactory,
   prometheusExporterFactory,
+  prometheusRemoteWriteExporterFactory,
   forwardConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];

@@ -2,6 +2,7 @@
 // Status mapping stays with each exporter, since backends disagree on what is retryable.
 import http from 'node:http';
 import https from 'node:https';
+import { loadClientTls, type ClientTlsConfig } from './client-tls.js';
 
 /** Replies are statuses or short acknowledgements: anything longer is not worth holding in memory. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -38,4 +39,11 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** A keep-alive agent for `url`, with the exporter's client TLS settings when it is https. */
+export function keepAliveAgent(url: URL, tlsConfig: ClientTlsConfig): http.Agent {
+  if (url.protocol !== 'https:') return new http.Agent({ keepAlive: true });
+  const tls = loadClientTls(tlsConfig);
+  return new https.Agent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername });
 }

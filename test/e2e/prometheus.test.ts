@@ -3,50 +3,18 @@
 // query API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { receiverPorts, startService } from '../helpers/service.js';
 import { freePort } from '../helpers/ports.js';
+import { eventually, promQuery, startPrometheus, type Backend } from '../helpers/servers.js';
 import type { Service } from '../../src/service/service.js';
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(promPort: number, expr: string): Promise<Sample[]> {
-  const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; data: { result: Sample[] }; error?: string };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  return body.data.result;
-}
-
-/** Polls a query until `accept` says its result is the one we wait for (bounded). */
-async function eventually(promPort: number, expr: string, accept: (r: Sample[]) => boolean, limitMs = 30_000): Promise<Sample[]> {
-  const limit = Date.now() + limitMs;
-  let last: Sample[] = [];
-  for (;;) {
-    try {
-      last = await query(promPort, expr);
-      if (accept(last)) return last;
-    } catch (err) {
-      if (Date.now() > limit) throw err;
-    }
-    if (Date.now() > limit) throw new Error(`${expr}: still ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('Prometheus scrapes what the OpenTelemetry SDK pushed: exact values, names, labels, rate() and histogram_quantile()', async () => {
   const exporterPort = await freePort();
-  const promPort = await freePort();
   let service: Service | undefined;
-  let prometheus: ChildProcess | undefined;
+  let prometheus: Backend | undefined;
   let meterProvider: MeterProvider | undefined;
   try {
     service = await startService(`
@@ -62,21 +30,8 @@ service:
   pipelines:
     metrics: { receivers: [otlp], exporters: [prometheus] }
 `);
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-prom-'));
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      `global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: sluice
-    honor_labels: true
-    static_configs:
-      - targets: ["127.0.0.1:${exporterPort}"]
-`,
-    );
-    prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], {
-      stdio: 'ignore',
-    });
+    prometheus = await startPrometheus(`127.0.0.1:${exporterPort}`);
+    const promPort = prometheus.port;
 
     meterProvider = new MeterProvider({
       resource: resourceFromAttributes({ 'service.name': 'cart', 'service.namespace': 'shop', 'service.instance.id': 'pod-1', 'host.name': 'node-7' }),
@@ -105,7 +60,7 @@ scrape_configs:
     // cumulative 1 → 3, so Prometheus interpolates 10 + 15 × (2 − 1) / (3 − 1) = 17.5.
     const q = await eventually(promPort, 'histogram_quantile(0.5, http_latency_milliseconds_bucket{route="/a"})', (r) => r.length === 1);
     assert.equal(q[0]!.value[1], '17.5');
-    const count = await query(promPort, 'http_latency_milliseconds_count{route="/a"}');
+    const count = await promQuery(promPort, 'http_latency_milliseconds_count{route="/a"}');
     assert.equal(count[0]!.value[1], '4');
 
     // A second push: the counter moves to 70, so over the window Prometheus sees a rising counter.
@@ -118,7 +73,7 @@ scrape_configs:
     assert.ok(Number(rate[0]!.value[1]) > 0);
   } finally {
     await meterProvider?.shutdown().catch(() => {});
-    prometheus?.kill('SIGKILL');
+    prometheus?.stop();
     await service?.shutdown();
   }
 });

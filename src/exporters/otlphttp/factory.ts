@@ -1,11 +1,10 @@
 // `otlphttp`: OTLP over HTTP (protobuf or JSON) to a collector or backend.
-import http from 'node:http';
-import https from 'node:https';
 import { s, type Infer } from '../../config/schema.js';
 import type { Signal } from '../../pdata/types.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, exporterHelperConfig } from '../../pipeline/exporter-helper.js';
-import { clientTlsSchema, loadClientTls } from '../client-tls.js';
+import { clientTlsSchema } from '../client-tls.js';
+import { keepAliveAgent } from '../http-post.js';
 import { HttpSender } from './exporter.js';
 
 const httpUrl = () =>
@@ -59,11 +58,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
   schema: otlpHttpExporterSchema,
   create(settings, config, signal) {
     const url = signalUrl(config, signal);
-    const tls = loadClientTls(config.tls);
-    const agent =
-      url.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername })
-        : new http.Agent({ keepAlive: true });
+    const agent = keepAliveAgent(url, config.tls);
     const sender = new HttpSender(signal, { url, encoding: config.encoding, compression: config.compression, headers: config.headers, agent }, settings.logger);
     return createExporter(settings, signal, config, sender);
   },

@@ -8,6 +8,7 @@ import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
 import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
 import { prometheusRemoteWriteExporterFactory } from './exporters/prometheusremotewrite/factory.js';
+import { statsdExporterFactory } from './exporters/statsd/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
@@ -20,6 +21,7 @@ export const factories: readonly Factory[] = [
   debugExporterFactory,
   prometheusExporterFactory,
   prometheusRemoteWriteExporterFactory,
+  statsdExporterFactory,
   forwardConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];

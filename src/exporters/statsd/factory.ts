@@ -1,0 +1,92 @@
+// `statsd`: metrics as StatsD lines over UDP or TCP, to an Etsy statsd daemon or a DogStatsD agent.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { s, type Infer } from '../../config/schema.js';
+import { endpointProblem, parseEndpoint } from '../../config/endpoint.js';
+import type { ExporterFactory } from '../../pipeline/component.js';
+import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
+import { RetryableError } from '../../pipeline/errors.js';
+import type { MetricsData } from '../../pdata/types.js';
+import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
+import { packLines, StatsdEncoder } from './encoder.js';
+
+const statsdSchema = s.object({
+  endpoint: s.string().default('localhost:8125').refine(endpointProblem),
+  protocol: s.enum(['udp', 'tcp', 'unixgram']).refine((p) => (p === 'unixgram' ? 'protocol "unixgram" is not available: Node.js has no Unix datagram sockets; use udp or tcp' : undefined)).default('udp'),
+  prefix: s.string().default(''),
+  flavor: s.enum(['etsy', 'dogstatsd']).default('etsy'),
+  /** Bytes per datagram: several lines share one, never exceeding this (1432 fits a 1500-byte MTU). */
+  max_packet_size: s.int({ min: 64, max: 65_507 }).default(1432),
+  metric_name_separator: s.string().default('.'),
+  ...exporterHelperConfig,
+});
+
+export type StatsdExporterConfig = Infer<typeof statsdSchema>;
+
+class StatsdSender implements ExportSender<'metrics'> {
+  private udp: dgram.Socket | undefined;
+  private tcp: net.Socket | undefined;
+  private readonly host: string;
+  private readonly port: number;
+
+  constructor(
+    private readonly config: StatsdExporterConfig,
+    private readonly encoder: StatsdEncoder,
+    private readonly telemetry: ExporterTelemetry,
+    private readonly logger: Logger,
+  ) {
+    ({ host: this.host, port: this.port } = parseEndpoint(config.endpoint));
+  }
+
+  async send(data: MetricsData): Promise<void> {
+    const { lines, skipped } = this.encoder.encode(data);
+    if (skipped > 0) {
+      this.telemetry.sendFailed(skipped);
+      this.logger.debug({ skipped }, 'points with no StatsD form (first cumulative sighting, summaries, exponential histograms) not sent');
+    }
+    if (lines.length === 0) return;
+    if (this.config.protocol === 'tcp') await this.sendTcp(`${lines.join('\n')}\n`);
+    else for (const packet of packLines(lines, this.config.max_packet_size)) await this.sendUdp(packet);
+  }
+
+  private sendUdp(packet: string): Promise<void> {
+    this.udp ??= dgram.createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
+    return new Promise((resolve, reject) =>
+      this.udp!.send(packet, this.port, this.host, (err) => (err ? reject(new RetryableError(`statsd UDP send failed: ${err.message}`)) : resolve())),
+    );
+  }
+
+  private async sendTcp(text: string): Promise<void> {
+    if (!this.tcp || this.tcp.destroyed) {
+      const socket = net.connect(this.port, this.host);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', (err) => reject(new RetryableError(`statsd TCP connect failed: ${err.message}`)));
+      });
+      // A broken connection is noticed at the next send, which reconnects.
+      socket.on('error', () => socket.destroy());
+      this.tcp = socket;
+    }
+    const socket = this.tcp;
+    await new Promise<void>((resolve, reject) => socket.write(text, (err) => (err ? reject(new RetryableError(`statsd TCP send failed: ${err.message}`)) : resolve())));
+  }
+
+  async shutdown(): Promise<void> {
+    this.udp?.close();
+    this.tcp?.end();
+  }
+}
+
+export const statsdExporterFactory: ExporterFactory<StatsdExporterConfig> = {
+  kind: 'exporter',
+  type: 'statsd',
+  description: 'sends metrics as StatsD lines (Etsy or DogStatsD) over UDP or TCP',
+  signals: ['metrics'],
+  schema: statsdSchema,
+  create(settings, config) {
+    const encoder = new StatsdEncoder({ flavor: config.flavor, prefix: config.prefix, separator: config.metric_name_separator, maxTrackedSeries: 100_000 });
+    const sender = new StatsdSender(config, encoder, settings.telemetry.exporter(settings.id, 'metrics'), settings.logger);
+    return createExporter(settings, 'metrics', config, sender);
+  },
+};

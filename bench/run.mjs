@@ -9,6 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
+import { benchRemoteWrite } from './remote-write.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { otlpCodecs } = await import(join(ROOT, 'dist/src/codec/otlp-proto.js'));
@@ -233,6 +234,14 @@ service:
   row('ratio: sluice throughput / baseline', (spansPerSecond / base.spansPerSecond).toFixed(3));
   row('ratio: sluice CPU per span / baseline', (cpuMicrosPerSpan / base.cpuMicrosPerSpan).toFixed(2));
   if (profile.length) row('CPU profile of sluice written to', dir);
+
+  const rw = await benchRemoteWrite(ROOT, Math.min(SECONDS, 10));
+  console.log(`\nprometheusremotewrite exporter: OTLP cumulative sums (1000 points/batch) → remote write → loopback HTTP`);
+  row('export rate (points/s)', rw.pointsPerSecond.toFixed(0));
+  row('CPU µs per point', rw.cpuMicrosPerPoint.toFixed(2));
+  row('requests sent', String(rw.requests));
+  row('baseline: protobufjs OTLP encode (points/s)', rw.basePointsPerSecond.toFixed(0));
+  row('ratio: export CPU per point / baseline', (rw.cpuMicrosPerPoint / rw.baseCpuMicrosPerPoint).toFixed(2));
 }
 
 main().then(

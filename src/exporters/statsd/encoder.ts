@@ -4,6 +4,7 @@ import type { KeyValue, MetricsData, NumberDataPoint } from '../../pdata/types.j
 import { AggregationTemporality } from '../../pdata/types.js';
 import { anyValueToString } from '../../pdata/attributes.js';
 import { int64ToNumber, int64ToString } from '../../pdata/time.js';
+import { CumulativeToDelta } from '../../pdata/cumulative-delta.js';
 
 export interface StatsdEncoderOptions {
   flavor: 'etsy' | 'dogstatsd';
@@ -13,18 +14,15 @@ export interface StatsdEncoderOptions {
   maxTrackedSeries: number;
 }
 
-interface Previous {
-  start: string;
-  value: number;
-}
-
 /** Characters that would break a StatsD line in a name or tag. */
 const UNSAFE = /[:|@#,\s]/g;
 
 export class StatsdEncoder {
-  private readonly previous = new Map<string, Previous>();
+  private readonly cumulative: CumulativeToDelta;
 
-  constructor(private readonly options: StatsdEncoderOptions) {}
+  constructor(private readonly options: StatsdEncoderOptions) {
+    this.cumulative = new CumulativeToDelta(options.maxTrackedSeries);
+  }
 
   /** Lines for one batch, plus how many points could not be expressed (summaries, first cumulative sightings). */
   encode(data: MetricsData): { lines: string[]; skipped: number } {
@@ -43,7 +41,7 @@ export class StatsdEncoder {
                 this.gauge(lines, name, p.attributes, numberValue(p));
                 continue;
               }
-              const delta = cumulative ? this.delta(name, p.attributes, int64ToString(p.startTimeUnixNano), numberValue(p)) : numberValue(p);
+              const delta = cumulative ? this.cumulative.delta(name, p.attributes, int64ToString(p.startTimeUnixNano), numberValue(p)) : numberValue(p);
               if (delta === undefined) skipped++;
               else lines.push(this.line(name, p.attributes, delta, 'c'));
             }
@@ -51,8 +49,8 @@ export class StatsdEncoder {
             const cumulative = m.histogram.aggregationTemporality !== AggregationTemporality.DELTA;
             for (const p of m.histogram.dataPoints) {
               const start = int64ToString(p.startTimeUnixNano);
-              const count = cumulative ? this.delta(`${name}_count`, p.attributes, start, int64ToNumber(p.count)) : int64ToNumber(p.count);
-              const sum = cumulative ? this.delta(`${name}_sum`, p.attributes, start, p.sum ?? 0) : (p.sum ?? 0);
+              const count = cumulative ? this.cumulative.delta(`${name}_count`, p.attributes, start, int64ToNumber(p.count)) : int64ToNumber(p.count);
+              const sum = cumulative ? this.cumulative.delta(`${name}_sum`, p.attributes, start, p.sum ?? 0) : (p.sum ?? 0);
               if (count === undefined || sum === undefined) skipped++;
               else {
                 lines.push(this.line(`${name}${this.options.separator}count`, p.attributes, count, 'c'));
@@ -82,19 +80,6 @@ export class StatsdEncoder {
     lines.push(this.line(name, attributes, value, 'g'));
   }
 
-  /** The increase since the last cumulative value of the series; undefined on first sight (the baseline). */
-  private delta(name: string, attributes: readonly KeyValue[], start: string, value: number): number | undefined {
-    const key = `${name}\u0000${attributeKey(attributes)}`;
-    const prev = this.previous.get(key);
-    this.previous.delete(key);
-    if (this.previous.size >= this.options.maxTrackedSeries) this.previous.delete(this.previous.keys().next().value!);
-    this.previous.set(key, { start, value });
-    if (!prev) return undefined;
-    // A new start time or a smaller value is a reset: everything counted since is new.
-    if (prev.start !== start || value < prev.value) return value;
-    return value - prev.value;
-  }
-
   private line(name: string, attributes: readonly KeyValue[], value: number, type: 'c' | 'g'): string {
     const sorted = [...attributes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     if (this.options.flavor === 'dogstatsd') {
@@ -108,13 +93,6 @@ export class StatsdEncoder {
 
 function numberValue(p: NumberDataPoint): number {
   return p.asDouble ?? int64ToNumber(p.asInt);
-}
-
-function attributeKey(attributes: readonly KeyValue[]): string {
-  return attributes
-    .map((kv) => `${kv.key}=${anyValueToString(kv.value)}`)
-    .sort()
-    .join('\u0001');
 }
 
 /** Joins lines into packets of at most `maxBytes`; a single longer line travels alone. */

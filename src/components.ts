@@ -9,6 +9,7 @@ import { debugExporterFactory } from './exporters/debug/factory.js';
 import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
 import { prometheusRemoteWriteExporterFactory } from './exporters/prometheusremotewrite/factory.js';
 import { statsdExporterFactory } from './exporters/statsd/factory.js';
+import { datadogExporterFactory } from './exporters/datadog/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
@@ -22,6 +23,7 @@ export const factories: readonly Factory[] = [
   prometheusExporterFactory,
   prometheusRemoteWriteExporterFactory,
   statsdExporterFactory,
+  datadogExporterFactory,
   forwardConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];

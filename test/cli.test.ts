@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { main, type CliIo } from '../src/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// Shipped examples read secrets from the environment, as users are told to; give them one.
+process.env.DD_API_KEY ??= 'example-api-key';
 const PIPELINES = join(ROOT, 'pipelines');
 const BROKEN = join(ROOT, 'test', 'fixtures', 'broken');
 

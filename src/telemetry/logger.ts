@@ -21,7 +21,10 @@ const REDACT_PATHS = REDACTED_KEYS.flatMap((k) => {
   const key = /^[A-Za-z_$][\w$]*$/.test(k) ? k : `["${k}"]`;
   const join = (prefix: string) => (key.startsWith('[') ? `${prefix}${key}` : `${prefix}.${key}`);
   return [key.startsWith('[') ? key.slice(2, -2) : key, join('*'), join('*.*'), join('headers'), join('*.headers')];
-});
+}).concat(
+  // The Datadog exporter's `api.key`: "key" alone is too common a word to redact everywhere.
+  ['api.key', '*.api.key', '*.*.api.key'],
+);
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -10,6 +10,7 @@ test('one JSON line per event, component on every line, secrets redacted whereve
     {
       headers: { authorization: 'Bearer s3cret', 'X-Scope-OrgID': 'tenant-a' },
       config: { api_key: 'dd-key', auth: { password: 'hunter2', token: 'tkn' } },
+      exporter: { api: { key: 'datadog-secret', site: 'datadoghq.eu' } },
     },
     'exporter configured',
   );
@@ -20,6 +21,6 @@ test('one JSON line per event, component on every line, secrets redacted whereve
   assert.equal(event.kind, 'exporter');
   assert.equal(event.level, 'info');
   assert.equal(event.msg, 'exporter configured');
-  assert.doesNotMatch(lines[0]!, /s3cret|dd-key|hunter2|tkn/);
+  assert.doesNotMatch(lines[0]!, /s3cret|dd-key|hunter2|tkn|datadog-secret/);
   assert.match(lines[0]!, /tenant-a/, 'ordinary values stay');
 });

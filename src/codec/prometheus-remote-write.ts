@@ -6,6 +6,7 @@ import { AggregationTemporality } from '../pdata/types.js';
 import { int64ToNumber } from '../pdata/time.js';
 import { idToHex, isEmptyId } from '../pdata/ids.js';
 import { loadProtos } from './proto-root.js';
+import { chunkBySize } from '../pipeline/chunk.js';
 import { exponentialToExplicit, prometheusKind, PrometheusLabeler, type LabelerOptions, type Labels } from './prometheus-model.js';
 
 const root = loadProtos(['prometheus/remote.proto']);
@@ -141,21 +142,7 @@ export function estimateSeriesBytes(s: RemoteSeries): number {
 
 /** Splits series into groups whose estimated encoding stays under `maxBytes` (a single oversized series goes alone). */
 export function splitSeries(series: RemoteSeries[], maxBytes: number): RemoteSeries[][] {
-  const groups: RemoteSeries[][] = [];
-  let current: RemoteSeries[] = [];
-  let size = 0;
-  for (const s of series) {
-    const bytes = estimateSeriesBytes(s);
-    if (current.length > 0 && size + bytes > maxBytes) {
-      groups.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(s);
-    size += bytes;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
+  return chunkBySize(series, estimateSeriesBytes, maxBytes);
 }
 
 export function encodeWriteRequest(series: RemoteSeries[]): Uint8Array {

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { loadClientTls, type ClientTlsConfig } from './client-tls.js';
+import { PermanentError, RetryableError } from '../pipeline/errors.js';
 
 /** Replies are statuses or short acknowledgements: anything longer is not worth holding in memory. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -46,4 +47,15 @@ export function keepAliveAgent(url: URL, tlsConfig: ClientTlsConfig): http.Agent
   if (url.protocol !== 'https:') return new http.Agent({ keepAlive: true });
   const tls = loadClientTls(tlsConfig);
   return new https.Agent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername });
+}
+
+/**
+ * Throws for a non-2xx reply: a RetryableError (honouring Retry-After; 429 marks throttling) when
+ * `isRetryable(status)`, else a PermanentError carrying the start of the backend's message.
+ */
+export function throwUnlessOk(reply: HttpReply, isRetryable: (status: number) => boolean, hint = ''): void {
+  if (reply.status >= 200 && reply.status < 300) return;
+  const message = `HTTP ${reply.status}: ${reply.body.toString('utf8', 0, Math.min(reply.body.length, 512)).trim()}${hint}`;
+  if (isRetryable(reply.status)) throw new RetryableError(message, retryAfterMs(reply.headers['retry-after']), reply.status === 429);
+  throw new PermanentError(message);
 }

@@ -1,9 +1,8 @@
 // Serves our own metrics at /metrics in the Prometheus text format.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Telemetry } from './telemetry.js';
-import { parseEndpoint } from '../config/endpoint.js';
+import { closeServer, listen } from '../net/listen.js';
 
 export interface MetricsServer {
   port: number;
@@ -11,7 +10,6 @@ export interface MetricsServer {
 }
 
 export async function startMetricsServer(telemetry: Telemetry, address: string, logger: Logger): Promise<MetricsServer> {
-  const { host, port } = parseEndpoint(address);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
@@ -30,21 +28,10 @@ export async function startMetricsServer(telemetry: Telemetry, address: string, 
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = (server.address() as AddressInfo).port;
-  logger.info({ address: `${host}:${bound}` }, 'serving own metrics at /metrics');
+  const bound = await listen(server, address);
+  logger.info({ address, port: bound }, 'serving own metrics at /metrics');
   return {
     port: bound,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

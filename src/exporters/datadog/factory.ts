@@ -7,11 +7,10 @@ import type { Logger } from 'pino';
 import { s, type Infer } from '../../config/schema.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
-import { PermanentError, RetryableError } from '../../pipeline/errors.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { clientTlsSchema } from '../client-tls.js';
-import { httpPost, keepAliveAgent, retryAfterMs } from '../http-post.js';
+import { httpPost, keepAliveAgent, throwUnlessOk } from '../http-post.js';
 import { chunkPoints, DatadogMetricsTranslator, seriesV1, seriesV2 } from './metrics.js';
 
 const gzipAsync = promisify(gzip);
@@ -65,10 +64,7 @@ class DatadogMetricsSender implements ExportSender<'metrics'> {
         this.agent,
         abort,
       );
-      if (reply.status >= 200 && reply.status < 300) continue;
-      const message = `HTTP ${reply.status}: ${reply.body.toString('utf8', 0, Math.min(reply.body.length, 512)).trim()}`;
-      if (reply.status >= 500 || reply.status === 429 || reply.status === 408) throw new RetryableError(message, retryAfterMs(reply.headers['retry-after']), reply.status === 429);
-      throw new PermanentError(reply.status === 403 ? `${message} (is api.key valid for ${this.config.api.site}?)` : message);
+      throwUnlessOk(reply, (status) => status >= 500 || status === 429 || status === 408, reply.status === 403 ? ` (is api.key valid for ${this.config.api.site}?)` : '');
     }
   }
 

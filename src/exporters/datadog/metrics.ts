@@ -5,6 +5,7 @@ import { AggregationTemporality } from '../../pdata/types.js';
 import { anyValueToString, getStringAttribute } from '../../pdata/attributes.js';
 import { int64ToNumber, int64ToString } from '../../pdata/time.js';
 import { CumulativeToDelta } from '../../pdata/cumulative-delta.js';
+import { chunkBySize } from '../../pipeline/chunk.js';
 
 export type DatadogKind = 'gauge' | 'count';
 
@@ -124,19 +125,5 @@ export function seriesV2(points: readonly DatadogPoint[]): unknown {
 
 /** Splits points so each request's JSON stays under `maxBytes` (estimated per point). */
 export function chunkPoints(points: readonly DatadogPoint[], maxBytes: number): DatadogPoint[][] {
-  const chunks: DatadogPoint[][] = [];
-  let current: DatadogPoint[] = [];
-  let size = 0;
-  for (const p of points) {
-    const bytes = 96 + p.metric.length + (p.host?.length ?? 0) + p.tags.reduce((n, t) => n + t.length + 3, 0);
-    if (current.length > 0 && size + bytes > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(p);
-    size += bytes;
-  }
-  if (current.length) chunks.push(current);
-  return chunks;
+  return chunkBySize(points, (p) => 96 + p.metric.length + (p.host?.length ?? 0) + p.tags.reduce((n, t) => n + t.length + 3, 0), maxBytes);
 }

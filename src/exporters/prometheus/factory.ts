@@ -3,7 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { s, type Infer } from '../../config/schema.js';
-import { endpointProblem, parseEndpoint } from '../../config/endpoint.js';
+import { endpointProblem } from '../../config/endpoint.js';
+import { closeServer, listen } from '../../net/listen.js';
 import type { Exporter, ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, DIRECT_EXPORT, type ExportSender } from '../../pipeline/exporter-helper.js';
 import type { MetricsData } from '../../pdata/types.js';
@@ -45,7 +46,6 @@ class ScrapeTarget implements ExportSender<'metrics'> {
   }
 
   async start(): Promise<void> {
-    const { host, port } = parseEndpoint(this.config.endpoint);
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path !== '/metrics') {
@@ -57,22 +57,11 @@ class ScrapeTarget implements ExportSender<'metrics'> {
       res.writeHead(200, { 'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE }).end(body);
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, this.config.endpoint);
   }
 
-  async shutdown(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  shutdown(): Promise<void> {
+    return closeServer(this.server);
   }
 }
 

@@ -6,12 +6,11 @@ import type { Logger } from 'pino';
 import { s, type Infer } from '../../config/schema.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
-import { PermanentError, RetryableError } from '../../pipeline/errors.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { encodeWriteRequest, splitSeries, toRemoteSeries, type RemoteWriteOptions } from '../../codec/prometheus-remote-write.js';
 import { clientTlsSchema } from '../client-tls.js';
-import { httpPost, keepAliveAgent, retryAfterMs } from '../http-post.js';
+import { httpPost, keepAliveAgent, throwUnlessOk } from '../http-post.js';
 
 // The queue is configured as remote_write_queue below; timeout and retries are the helper's own.
 const { timeout, retry_on_failure } = exporterHelperConfig;
@@ -75,10 +74,7 @@ class RemoteWriteSender implements ExportSender<'metrics'> {
         this.agent,
         abort,
       );
-      if (reply.status >= 200 && reply.status < 300) continue;
-      const message = `HTTP ${reply.status}: ${reply.body.toString('utf8', 0, Math.min(reply.body.length, 512)).trim()}`;
-      if (reply.status >= 500 || reply.status === 429) throw new RetryableError(message, retryAfterMs(reply.headers['retry-after']), reply.status === 429);
-      throw new PermanentError(message);
+      throwUnlessOk(reply, (status) => status >= 500 || status === 429);
     }
   }
 

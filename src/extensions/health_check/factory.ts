@@ -4,7 +4,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { s, type Infer } from '../../config/schema.js';
-import { endpointProblem, parseEndpoint } from '../../config/endpoint.js';
+import { endpointProblem } from '../../config/endpoint.js';
+import { closeServer, listen } from '../../net/listen.js';
 import type { Extension, ExtensionFactory, ServiceHost } from '../../pipeline/component.js';
 
 const healthCheckSchema = s.object({
@@ -50,19 +51,11 @@ class HealthCheck implements HealthCheckExtension {
   }
 
   async start(): Promise<void> {
-    const { host, port } = parseEndpoint(this.config.endpoint);
     const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
     this.server = this.config.tls
       ? createHttpsServer({ cert: readFileSync(this.config.tls.cert_file), key: readFileSync(this.config.tls.key_file) }, handler)
       : createHttpServer(handler);
-    const server = this.server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(this.server, this.config.endpoint);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -86,13 +79,8 @@ class HealthCheck implements HealthCheckExtension {
     res.writeHead(passes(probe, phase) ? 200 : 503, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
   }
 
-  async shutdown(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  shutdown(): Promise<void> {
+    return closeServer(this.server);
   }
 }
 

@@ -8,7 +8,7 @@ import { gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'n
 import type { Logger } from 'pino';
 import { encodeExportResponse, encodeRpcStatus, otlpCodecs } from '../../codec/otlp-proto.js';
 import { decodeOtlpJson } from '../../codec/otlp-json.js';
-import { parseEndpoint } from '../../config/endpoint.js';
+import { listen } from '../../net/listen.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
 import type { OtlpHttpConfig } from './config.js';
@@ -80,7 +80,6 @@ export class OtlpHttpServer {
   }
 
   async start(): Promise<void> {
-    const { host, port } = parseEndpoint(this.config.endpoint);
     const handler = (req: IncomingMessage, res: ServerResponse) => this.track(req, res);
     if (this.config.tls) {
       const tls = loadServerTls(this.config.tls);
@@ -91,19 +90,12 @@ export class OtlpHttpServer {
     } else {
       this.server = createHttpServer(handler);
     }
-    const server = this.server;
-    server.on('clientError', (_err, socket) => {
+    this.server.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.logger.info({ endpoint: `${host}:${this.port()}` }, 'OTLP/HTTP receiver listening');
+    const port = await listen(this.server, this.config.endpoint);
+    this.logger.info({ endpoint: this.config.endpoint, port }, 'OTLP/HTTP receiver listening');
   }
 
   port(): number {

@@ -10,6 +10,7 @@ import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
 import { prometheusRemoteWriteExporterFactory } from './exporters/prometheusremotewrite/factory.js';
 import { statsdExporterFactory } from './exporters/statsd/factory.js';
 import { datadogExporterFactory } from './exporters/datadog/factory.js';
+import { awsCloudWatchMetricsExporterFactory } from './exporters/awscloudwatchmetrics/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
@@ -24,6 +25,7 @@ export const factories: readonly Factory[] = [
   prometheusRemoteWriteExporterFactory,
   statsdExporterFactory,
   datadogExporterFactory,
+  awsCloudWatchMetricsExporterFactory,
   forwardConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];

@@ -1,0 +1,77 @@
+// `awscloudwatchmetrics`: PutMetricData through the AWS SDK for JavaScript v3, with its default
+// credential chain. The SDK's own retries are off: the shared exporter helper retries.
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { Logger } from 'pino';
+import { s, type Infer } from '../../config/schema.js';
+import type { ExporterFactory } from '../../pipeline/component.js';
+import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
+import { PermanentError, RetryableError } from '../../pipeline/errors.js';
+import { chunkBySize } from '../../pipeline/chunk.js';
+import type { MetricsData } from '../../pdata/types.js';
+import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
+import { DatumTranslator } from './datums.js';
+
+/** PutMetricData takes at most this many datums per request. */
+const MAX_DATUMS = 1000;
+
+const cloudWatchSchema = s.object({
+  namespace: s.string().required(),
+  /** Default: the SDK's region resolution (AWS_REGION, shared config). */
+  region: s.string().optional(),
+  /** Endpoint override (VPC endpoints, LocalStack, tests). */
+  endpoint: s.string().optional(),
+  ...exporterHelperConfig,
+});
+
+export type CloudWatchMetricsConfig = Infer<typeof cloudWatchSchema>;
+
+const RETRYABLE_ERRORS = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalServiceFault', 'InternalFailure']);
+
+class PutMetricDataSender implements ExportSender<'metrics'> {
+  private readonly translator = new DatumTranslator();
+  private warnedDimensions = false;
+
+  constructor(
+    private readonly client: CloudWatchClient,
+    private readonly namespace: string,
+    private readonly telemetry: ExporterTelemetry,
+    private readonly logger: Logger,
+  ) {}
+
+  async send(data: MetricsData, _context: unknown, abort: AbortSignal): Promise<void> {
+    const { datums, skipped, truncatedDimensions } = this.translator.translate(data);
+    if (skipped > 0) this.telemetry.sendFailed(skipped);
+    if (truncatedDimensions > 0 && !this.warnedDimensions) {
+      this.warnedDimensions = true;
+      this.logger.warn({ datums: truncatedDimensions }, 'CloudWatch takes at most 30 dimensions: extra attributes dropped (sorted by name)');
+    }
+    for (const chunk of chunkBySize(datums, () => 1, MAX_DATUMS)) {
+      try {
+        await this.client.send(new PutMetricDataCommand({ Namespace: this.namespace, MetricData: chunk }), { abortSignal: abort });
+      } catch (err) {
+        const e = err as Error & { $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+        const status = e.$metadata?.httpStatusCode ?? 0;
+        const message = `CloudWatch PutMetricData: ${e.name}: ${e.message}`;
+        if (RETRYABLE_ERRORS.has(e.name) || status >= 500 || status === 0 || e.$retryable) throw new RetryableError(message, undefined, /thrott|limit/i.test(e.name));
+        throw new PermanentError(message);
+      }
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.client.destroy();
+  }
+}
+
+export const awsCloudWatchMetricsExporterFactory: ExporterFactory<CloudWatchMetricsConfig> = {
+  kind: 'exporter',
+  type: 'awscloudwatchmetrics',
+  description: 'sends metrics to Amazon CloudWatch with PutMetricData',
+  signals: ['metrics'],
+  schema: cloudWatchSchema,
+  create(settings, config) {
+    const client = new CloudWatchClient({ region: config.region, endpoint: config.endpoint, maxAttempts: 1 });
+    const sender = new PutMetricDataSender(client, config.namespace, settings.telemetry.exporter(settings.id, 'metrics'), settings.logger);
+    return createExporter(settings, 'metrics', config, sender);
+  },
+};

@@ -1,0 +1,168 @@
+// awscloudwatchmetrics: the real AWS SDK client sends PutMetricData to a loopback endpoint that
+// checks every request's SigV4 signature with @smithy/signature-v4, answers a bad one with
+// CloudWatch's error shape, and throttles once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { VirtualTimeScheduler } from 'rxjs';
+import Long from 'long';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { awsCloudWatchMetricsExporterFactory } from '../../src/exporters/awscloudwatchmetrics/factory.js';
+import { cloudWatchUnit } from '../../src/exporters/awscloudwatchmetrics/datums.js';
+import { createEnvelope, receiverContext } from '../../src/pipeline/envelope.js';
+import type { Exporter } from '../../src/pipeline/component.js';
+import type { KeyValue, Metric, MetricsData } from '../../src/pdata/types.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { waitUntil } from '../helpers/wait.js';
+
+const ACCESS_KEY = 'AKIDSLUICETEST';
+const SECRET = 'sluice-test-secret';
+const REGION = 'eu-west-1';
+process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;
+process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+process.env.AWS_REGION = REGION;
+
+const signer = new SignatureV4({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, region: REGION, service: 'monitoring', sha256: Hash.bind(null, 'sha256') });
+
+/** Recomputes the request's SigV4 signature over the headers it says it signed. */
+async function signatureValid(req: IncomingMessage, body: string, port: number): Promise<boolean> {
+  const auth = String(req.headers.authorization ?? '');
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+  if (!m || signedHeaders.length === 0) return false;
+  const headers: Record<string, string> = {};
+  for (const h of signedHeaders) headers[h] = String(req.headers[h] ?? '');
+  const [path, query] = (req.url ?? '/').split('?');
+  const request = new HttpRequest({ method: req.method, protocol: 'http:', hostname: '127.0.0.1', port, path, query: query ? Object.fromEntries(new URLSearchParams(query)) : {}, headers, body });
+  const signed = await signer.sign(request, { signingDate: new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) });
+  return signed.headers.authorization === auth;
+}
+
+interface Received {
+  target: string;
+  body: { Namespace: string; MetricData: Array<Record<string, unknown>> };
+}
+
+async function startEndpoint(throttleFirst: boolean) {
+  const received: Received[] = [];
+  let throttle = throttleFirst;
+  let rejected = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      void signatureValid(req, body, (server.address() as AddressInfo).port).then((valid) => {
+        if (!valid) {
+          rejected++;
+          res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'SignatureDoesNotMatch;Sender' });
+          res.end(JSON.stringify({ __type: 'com.amazon.coral.service#InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.' }));
+          return;
+        }
+        if (throttle) {
+          throttle = false;
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'Throttling;Sender' });
+          res.end(JSON.stringify({ __type: 'com.amazonaws.cloudwatch#ThrottlingException', message: 'Rate exceeded' }));
+          return;
+        }
+        received.push({ target: String(req.headers['x-amz-target']), body: JSON.parse(body) as Received['body'] });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { received, rejected: () => rejected, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
+const T = Long.fromNumber(Date.now(), true).multiply(1_000_000);
+const START = Long.fromString('1700000000000000000', true);
+const request = (metrics: Metric[]): MetricsData => ({ resourceMetrics: [{ resource: { attributes: [kv('service.name', 'cart')] }, scopeMetrics: [{ metrics }] }] });
+
+function makeExporter(endpoint: string, scheduler = new VirtualTimeScheduler()): Exporter {
+  const config = awsCloudWatchMetricsExporterFactory.schema.parse(
+    { namespace: 'Sluice/Test', endpoint, sending_queue: { enabled: false }, retry_on_failure: { initial_interval: '1ms', randomization_factor: 0 } },
+    { issues: [] },
+  )!;
+  return awsCloudWatchMetricsExporterFactory.create({ id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler }, config, 'metrics');
+}
+
+function push(exporter: Exporter, data: MetricsData): Promise<string> {
+  return new Promise((resolve) => exporter.consume(createEnvelope('metrics', data, receiverContext('otlp'), { ack: () => resolve('ack'), nack: (e) => resolve(`nack ${e.message}`) })));
+}
+
+test('signed PutMetricData with values, statistic sets, units and dimensions; a throttling reply is retried', async () => {
+  const endpoint = await startEndpoint(true);
+  const scheduler = new VirtualTimeScheduler();
+  const exporter = makeExporter(endpoint.url, scheduler);
+  try {
+    let outcome: string | undefined;
+    void push(
+      exporter,
+      request([
+        { name: 'cart.size', unit: '{item}', gauge: { dataPoints: [{ attributes: [kv('region', 'eu')], timeUnixNano: T, asDouble: 3.5, exemplars: [] }] } },
+        { name: 'jobs.done', unit: '1', sum: { isMonotonic: true, aggregationTemporality: 1, dataPoints: [{ attributes: [], timeUnixNano: T, asInt: 7, exemplars: [] }] } },
+        {
+          name: 'latency',
+          unit: 'ms',
+          histogram: { aggregationTemporality: 1, dataPoints: [{ attributes: [], startTimeUnixNano: START, timeUnixNano: T, count: 4, sum: 80, min: 5, max: 35, bucketCounts: [], explicitBounds: [], exemplars: [] }] },
+        },
+      ]),
+    ).then((o) => (outcome = o));
+    await waitUntil(
+      () => {
+        scheduler.flush();
+        return outcome !== undefined;
+      },
+      15_000,
+      () => `${endpoint.received.length} accepted`,
+    );
+    assert.equal(outcome, 'ack');
+    assert.equal(endpoint.rejected(), 0, 'every request was correctly signed');
+    assert.equal(endpoint.received.length, 1, 'throttled once, then accepted');
+    const { target, body } = endpoint.received[0]!;
+    assert.match(target, /PutMetricData$/);
+    assert.equal(body.Namespace, 'Sluice/Test');
+    const byName = new Map(body.MetricData.map((d) => [d.MetricName as string, d]));
+    assert.deepEqual(byName.get('cart.size')!.Dimensions, [
+      { Name: 'region', Value: 'eu' },
+      { Name: 'service.name', Value: 'cart' },
+    ]);
+    assert.equal(byName.get('cart.size')!.Value, 3.5);
+    assert.equal(byName.get('cart.size')!.Unit, 'Count');
+    assert.equal(byName.get('jobs.done')!.Value, 7);
+    assert.equal(byName.get('jobs.done')!.Unit, 'None');
+    assert.deepEqual(byName.get('latency')!.StatisticValues, { SampleCount: 4, Sum: 80, Minimum: 5, Maximum: 35 });
+    assert.equal(byName.get('latency')!.Unit, 'Milliseconds');
+  } finally {
+    await exporter.shutdown(Date.now());
+    endpoint.close();
+  }
+});
+
+test('a request signed with the wrong secret is refused with CloudWatch\'s error, as a permanent failure', async () => {
+  const endpoint = await startEndpoint(false);
+  process.env.AWS_SECRET_ACCESS_KEY = 'not-the-secret';
+  const exporter = makeExporter(endpoint.url);
+  try {
+    const outcome = await push(exporter, request([{ name: 'cart.size', gauge: { dataPoints: [{ attributes: [], timeUnixNano: T, asDouble: 1, exemplars: [] }] } }]));
+    assert.match(outcome, /^nack CloudWatch PutMetricData: .*signature/i);
+    assert.equal(endpoint.rejected(), 1, 'not retried');
+  } finally {
+    process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+    await exporter.shutdown(Date.now());
+    endpoint.close();
+  }
+});
+
+test('UCUM units map to CloudWatch units', () => {
+  assert.equal(cloudWatchUnit('s'), 'Seconds');
+  assert.equal(cloudWatchUnit('By/s'), 'Bytes/Second');
+  assert.equal(cloudWatchUnit('{request}'), 'Count');
+  assert.equal(cloudWatchUnit('%'), 'Percent');
+  assert.equal(cloudWatchUnit('furlongs'), 'None');
+});

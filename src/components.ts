@@ -11,6 +11,7 @@ import { prometheusRemoteWriteExporterFactory } from './exporters/prometheusremo
 import { statsdExporterFactory } from './exporters/statsd/factory.js';
 import { datadogExporterFactory } from './exporters/datadog/factory.js';
 import { awsCloudWatchMetricsExporterFactory } from './exporters/awscloudwatchmetrics/factory.js';
+import { awsEmfExporterFactory } from './exporters/awsemf/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
@@ -26,6 +27,7 @@ export const factories: readonly Factory[] = [
   statsdExporterFactory,
   datadogExporterFactory,
   awsCloudWatchMetricsExporterFactory,
+  awsEmfExporterFactory,
   forwardConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];

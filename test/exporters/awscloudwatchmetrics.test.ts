@@ -3,13 +3,8 @@
 // CloudWatch's error shape, and throttles once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { VirtualTimeScheduler } from 'rxjs';
 import Long from 'long';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
 import { awsCloudWatchMetricsExporterFactory } from '../../src/exporters/awscloudwatchmetrics/factory.js';
 import { cloudWatchUnit } from '../../src/exporters/awscloudwatchmetrics/datums.js';
 import { createEnvelope, receiverContext } from '../../src/pipeline/envelope.js';
@@ -18,30 +13,9 @@ import type { KeyValue, Metric, MetricsData } from '../../src/pdata/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startAwsEndpoint, TEST_SECRET, useTestCredentials } from '../helpers/aws.js';
 
-const ACCESS_KEY = 'AKIDSLUICETEST';
-const SECRET = 'sluice-test-secret';
-const REGION = 'eu-west-1';
-process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;
-process.env.AWS_SECRET_ACCESS_KEY = SECRET;
-process.env.AWS_REGION = REGION;
-
-const signer = new SignatureV4({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }, region: REGION, service: 'monitoring', sha256: Hash.bind(null, 'sha256') });
-
-/** Recomputes the request's SigV4 signature over the headers it says it signed. */
-async function signatureValid(req: IncomingMessage, body: string, port: number): Promise<boolean> {
-  const auth = String(req.headers.authorization ?? '');
-  const signedHeaders = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
-  const amzDate = String(req.headers['x-amz-date'] ?? '');
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-  if (!m || signedHeaders.length === 0) return false;
-  const headers: Record<string, string> = {};
-  for (const h of signedHeaders) headers[h] = String(req.headers[h] ?? '');
-  const [path, query] = (req.url ?? '/').split('?');
-  const request = new HttpRequest({ method: req.method, protocol: 'http:', hostname: '127.0.0.1', port, path, query: query ? Object.fromEntries(new URLSearchParams(query)) : {}, headers, body });
-  const signed = await signer.sign(request, { signingDate: new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) });
-  return signed.headers.authorization === auth;
-}
+useTestCredentials();
 
 interface Received {
   target: string;
@@ -51,31 +25,15 @@ interface Received {
 async function startEndpoint(throttleFirst: boolean) {
   const received: Received[] = [];
   let throttle = throttleFirst;
-  let rejected = 0;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      void signatureValid(req, body, (server.address() as AddressInfo).port).then((valid) => {
-        if (!valid) {
-          rejected++;
-          res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'SignatureDoesNotMatch;Sender' });
-          res.end(JSON.stringify({ __type: 'com.amazon.coral.service#InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.' }));
-          return;
-        }
-        if (throttle) {
-          throttle = false;
-          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': 'Throttling;Sender' });
-          res.end(JSON.stringify({ __type: 'com.amazonaws.cloudwatch#ThrottlingException', message: 'Rate exceeded' }));
-          return;
-        }
-        received.push({ target: String(req.headers['x-amz-target']), body: JSON.parse(body) as Received['body'] });
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
-      });
-    });
+  const endpoint = await startAwsEndpoint('monitoring', 'application/x-amz-json-1.0', (target, body) => {
+    if (throttle) {
+      throttle = false;
+      return { status: 400, queryError: 'Throttling;Sender', body: { __type: 'com.amazonaws.cloudwatch#ThrottlingException', message: 'Rate exceeded' } };
+    }
+    received.push({ target, body: body as Received['body'] });
+    return { status: 200, body: {} };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { received, rejected: () => rejected, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+  return { ...endpoint, received };
 }
 
 const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
@@ -153,7 +111,7 @@ test('a request signed with the wrong secret is refused with CloudWatch\'s error
     assert.match(outcome, /^nack CloudWatch PutMetricData: .*signature/i);
     assert.equal(endpoint.rejected(), 1, 'not retried');
   } finally {
-    process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+    process.env.AWS_SECRET_ACCESS_KEY = TEST_SECRET;
     await exporter.shutdown(Date.now());
     endpoint.close();
   }

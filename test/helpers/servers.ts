@@ -38,8 +38,10 @@ export async function startVictoriaMetrics(): Promise<Backend> {
   return { port, process: child, stop: () => child.kill('SIGKILL') };
 }
 
-export async function promQuery(port: number, expr: string): Promise<PromSample[]> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
+/** An instant query, at `time` (seconds) when given. */
+export async function promQuery(port: number, expr: string, time?: number): Promise<PromSample[]> {
+  const at = time === undefined ? '' : `&time=${time}`;
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}${at}`);
   const body = (await res.json()) as { status: string; data: { result: PromSample[] }; error?: string };
   if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
   return body.data.result;

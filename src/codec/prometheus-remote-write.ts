@@ -3,7 +3,7 @@
 // so a series is called the same here and on the scrape endpoint.
 import type { MetricsData, NumberDataPoint } from '../pdata/types.js';
 import { AggregationTemporality } from '../pdata/types.js';
-import { int64ToNumber } from '../pdata/time.js';
+import { int64ToNumber, int64ToMillis } from '../pdata/time.js';
 import { idToHex, isEmptyId } from '../pdata/ids.js';
 import { loadProtos } from './proto-root.js';
 import { chunkBySize } from '../pipeline/chunk.js';
@@ -43,7 +43,7 @@ export interface RemoteWriteOptions extends LabelerOptions {
   targetInfo: boolean;
 }
 
-const timeMs = (ns: Parameters<typeof int64ToNumber>[0]) => Math.floor(int64ToNumber(ns) / 1e6);
+const timeMs = (ns: Parameters<typeof int64ToNumber>[0]) => int64ToMillis(ns);
 
 export function toRemoteSeries(data: MetricsData, options: RemoteWriteOptions): ConversionResult {
   const labeler = new PrometheusLabeler({ ...options, constLabels: { ...options.constLabels, ...options.externalLabels } });

@@ -31,3 +31,18 @@ export function nowUnixNano(clockMs: number = Date.now()): Long {
 export function durationNanos(start: Int64 | undefined, end: Int64 | undefined): number {
   return Number(int64ToBigInt(end) - int64ToBigInt(start));
 }
+
+/**
+ * Whole milliseconds of a nanosecond timestamp, exactly: dividing a rounded double would be off by
+ * one now and then, since today's nanosecond timestamps are beyond 2^53.
+ */
+export function int64ToMillis(v: Int64 | undefined | null): number {
+  if (v == null) return 0;
+  if (typeof v === 'number') return Math.floor(v / 1e6);
+  return v.divide(1_000_000).toNumber();
+}
+
+/** Whole seconds of a nanosecond timestamp, exactly. */
+export function int64ToSeconds(v: Int64 | undefined | null): number {
+  return Math.floor(int64ToMillis(v) / 1000);
+}

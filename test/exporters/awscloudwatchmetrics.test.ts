@@ -2,6 +2,8 @@
 // checks every request's SigV4 signature with @smithy/signature-v4, answers a bad one with
 // CloudWatch's error shape, and throttles once.
 import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { VirtualTimeScheduler } from 'rxjs';
 import Long from 'long';
@@ -13,7 +15,7 @@ import type { KeyValue, Metric, MetricsData } from '../../src/pdata/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { waitUntil } from '../helpers/wait.js';
-import { startAwsEndpoint, TEST_SECRET, useTestCredentials } from '../helpers/aws.js';
+import { startAwsEndpoint, TEST_ACCESS_KEY, TEST_SECRET, useTestCredentials } from '../helpers/aws.js';
 
 useTestCredentials();
 
@@ -123,4 +125,51 @@ test('UCUM units map to CloudWatch units', () => {
   assert.equal(cloudWatchUnit('{request}'), 'Count');
   assert.equal(cloudWatchUnit('%'), 'Percent');
   assert.equal(cloudWatchUnit('furlongs'), 'None');
+});
+
+test('role_arn: the role is assumed through STS and requests are signed with its temporary credentials', async () => {
+  const assumed: string[] = [];
+  const sts = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const params = new URLSearchParams(body);
+      assumed.push(`${params.get('Action')} ${params.get('RoleArn')} ${params.get('RoleSessionName')} signed-by:${/Credential=([^/]+)/.exec(String(req.headers.authorization))?.[1]}`);
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIATEMPSLUICE</AccessKeyId><SecretAccessKey>temporary-secret</SecretAccessKey><SessionToken>session-token-1</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/metrics/sluice</Arn><AssumedRoleId>AROAEXAMPLE:sluice</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+    });
+  });
+  await new Promise<void>((r) => sts.listen(0, '127.0.0.1', r));
+  process.env.AWS_ENDPOINT_URL_STS = `http://127.0.0.1:${(sts.address() as AddressInfo).port}`;
+  const tokens: string[] = [];
+  const endpoint = await startAwsEndpoint(
+    'monitoring',
+    'application/x-amz-json-1.0',
+    (_target, _body, headers) => {
+      tokens.push(String(headers['x-amz-security-token']));
+      return { status: 200, body: {} };
+    },
+    { accessKeyId: 'ASIATEMPSLUICE', secretAccessKey: 'temporary-secret', sessionToken: 'session-token-1' },
+  );
+  const config = awsCloudWatchMetricsExporterFactory.schema.parse(
+    { namespace: 'Sluice/Test', endpoint: endpoint.url, role_arn: 'arn:aws:iam::123456789012:role/metrics', sending_queue: { enabled: false } },
+    { issues: [] },
+  )!;
+  const exporter = awsCloudWatchMetricsExporterFactory.create(
+    { id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: new VirtualTimeScheduler() },
+    config,
+    'metrics',
+  );
+  try {
+    const outcome = await push(exporter, request([{ name: 'cart.size', gauge: { dataPoints: [{ attributes: [], timeUnixNano: T, asDouble: 1, exemplars: [] }] } }]));
+    assert.equal(outcome, 'ack');
+    assert.deepEqual(assumed, [`AssumeRole arn:aws:iam::123456789012:role/metrics sluice signed-by:${TEST_ACCESS_KEY}`]);
+    assert.equal(endpoint.rejected(), 0, 'signed with the temporary credentials');
+    assert.deepEqual(tokens, ['session-token-1']);
+  } finally {
+    delete process.env.AWS_ENDPOINT_URL_STS;
+    await exporter.shutdown(Date.now());
+    endpoint.close();
+    sts.close();
+  }
 });

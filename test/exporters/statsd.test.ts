@@ -155,3 +155,35 @@ test('the Etsy statsd daemon receives counters (as deltas) and gauges (negative 
     daemon.kill('SIGKILL');
   }
 });
+
+test('DogStatsD distributions from a delta histogram: one representative per bucket, weighted by sample rate', async () => {
+  const socket = dgram.createSocket('udp4');
+  const datagrams: string[] = [];
+  socket.on('message', (msg) => datagrams.push(msg.toString()));
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  const exporter = makeExporter({ endpoint: `127.0.0.1:${socket.address().port}`, flavor: 'dogstatsd' });
+  try {
+    await push(
+      exporter,
+      request([
+        {
+          name: 'latency',
+          histogram: {
+            aggregationTemporality: 1,
+            dataPoints: [{ attributes: [kv('route', '/a')], count: 5, sum: 90, min: 2, max: 40, bucketCounts: [1, 0, 4], explicitBounds: [10, 20], exemplars: [] }],
+          },
+        },
+      ]),
+    );
+    await waitUntil(() => datagrams.join('\n').split('\n').length >= 6, 5000, () => JSON.stringify(datagrams));
+    const lines = datagrams.join('\n').split('\n');
+    // Bucket (-inf, 10] holds 1 (represented by the midpoint of min 2 and 10); (20, +inf) holds 4 (midpoint of 20 and max 40).
+    assert.deepEqual(
+      lines.filter((l) => l.includes('distribution')),
+      ['latency.distribution:6|d|#route:/a', 'latency.distribution:30|d|@0.25|#route:/a'],
+    );
+  } finally {
+    await exporter.shutdown(Date.now());
+    socket.close();
+  }
+});

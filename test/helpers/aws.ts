@@ -44,8 +44,13 @@ async function signatureValid(signer: SignatureV4, req: IncomingMessage, body: s
 }
 
 /** `handle` gets the X-Amz-Target and parsed JSON body of each correctly signed request. */
-export async function startAwsEndpoint(service: string, contentType: string, handle: (target: string, body: unknown) => AwsReply): Promise<AwsEndpoint> {
-  const signer = new SignatureV4({ credentials: { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET }, region: TEST_REGION, service, sha256: Hash.bind(null, 'sha256') });
+export async function startAwsEndpoint(
+  service: string,
+  contentType: string,
+  handle: (target: string, body: unknown, headers: IncomingMessage['headers']) => AwsReply,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { accessKeyId: TEST_ACCESS_KEY, secretAccessKey: TEST_SECRET },
+): Promise<AwsEndpoint> {
+  const signer = new SignatureV4({ credentials, region: TEST_REGION, service, sha256: Hash.bind(null, 'sha256') });
   let rejected = 0;
   const server = createServer((req, res) => {
     let body = '';
@@ -53,7 +58,7 @@ export async function startAwsEndpoint(service: string, contentType: string, han
     req.on('end', () => {
       void signatureValid(signer, req, body, (server.address() as AddressInfo).port).then((valid) => {
         const reply: AwsReply = valid
-          ? handle(String(req.headers['x-amz-target'] ?? ''), JSON.parse(body || '{}'))
+          ? handle(String(req.headers['x-amz-target'] ?? ''), JSON.parse(body || '{}'), req.headers)
           : {
               status: 403,
               queryError: 'SignatureDoesNotMatch;Sender',

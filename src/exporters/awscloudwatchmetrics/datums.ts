@@ -4,7 +4,7 @@ import type { MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
 import type { KeyValue, MetricsData, NumberDataPoint } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
 import { anyValueToString, getStringAttribute } from '../../pdata/attributes.js';
-import { int64ToNumber, int64ToString } from '../../pdata/time.js';
+import { int64ToNumber, int64ToString, int64ToMillis } from '../../pdata/time.js';
 import { CumulativeToDelta } from '../../pdata/cumulative-delta.js';
 
 /** CloudWatch accepts at most this many dimensions per metric. */
@@ -52,7 +52,7 @@ export class DatumTranslator {
             if (all.length > MAX_DIMENSIONS) truncatedDimensions++;
             return all.slice(0, MAX_DIMENSIONS);
           };
-          const timestamp = (p: { timeUnixNano?: NumberDataPoint['timeUnixNano'] }) => new Date(Math.floor(int64ToNumber(p.timeUnixNano) / 1e6));
+          const timestamp = (p: { timeUnixNano?: NumberDataPoint['timeUnixNano'] }) => new Date(int64ToMillis(p.timeUnixNano));
           if (m.gauge || (m.sum && !m.sum.isMonotonic)) {
             for (const p of (m.gauge ?? m.sum)!.dataPoints) datums.push({ MetricName: name, Dimensions: dimensionsOf(p.attributes), Timestamp: timestamp(p), Value: numberValue(p), Unit: unit });
           } else if (m.sum) {

@@ -10,6 +10,7 @@ import { chunkBySize } from '../../pipeline/chunk.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { DatumTranslator } from './datums.js';
+import { awsCredentials } from '../aws-credentials.js';
 
 /** PutMetricData takes at most this many datums per request. */
 const MAX_DATUMS = 1000;
@@ -20,6 +21,8 @@ const cloudWatchSchema = s.object({
   region: s.string().optional(),
   /** Endpoint override (VPC endpoints, LocalStack, tests). */
   endpoint: s.string().optional(),
+  /** A role to assume through STS with the default chain's credentials. */
+  role_arn: s.string().optional(),
   ...exporterHelperConfig,
 });
 
@@ -70,7 +73,7 @@ export const awsCloudWatchMetricsExporterFactory: ExporterFactory<CloudWatchMetr
   signals: ['metrics'],
   schema: cloudWatchSchema,
   create(settings, config) {
-    const client = new CloudWatchClient({ region: config.region, endpoint: config.endpoint, maxAttempts: 1 });
+    const client = new CloudWatchClient({ region: config.region, endpoint: config.endpoint, maxAttempts: 1, credentials: awsCredentials(config.role_arn, config.region) });
     const sender = new PutMetricDataSender(client, config.namespace, settings.telemetry.exporter(settings.id, 'metrics'), settings.logger);
     return createExporter(settings, 'metrics', config, sender);
   },

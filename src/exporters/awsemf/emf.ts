@@ -4,7 +4,7 @@
 import type { KeyValue, MetricsData, NumberDataPoint } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
 import { anyValueToString, getStringAttribute } from '../../pdata/attributes.js';
-import { int64ToNumber, int64ToString } from '../../pdata/time.js';
+import { int64ToNumber, int64ToString, int64ToMillis } from '../../pdata/time.js';
 import { CumulativeToDelta } from '../../pdata/cumulative-delta.js';
 import { cloudWatchUnit } from '../awscloudwatchmetrics/datums.js';
 
@@ -62,7 +62,7 @@ export class EmfTranslator {
             const fields: Record<string, string> = {};
             if (lib) fields[OTEL_LIB] = lib;
             for (const kv of p.attributes) fields[kv.key] = anyValueToString(kv.value);
-            const timestamp = Math.floor(int64ToNumber(p.timeUnixNano) / 1e6);
+            const timestamp = int64ToMillis(p.timeUnixNano);
             const key = `${timestamp}\u0000${JSON.stringify(Object.entries(fields).sort())}\u0000${JSON.stringify(resource.map((kv) => [kv.key, anyValueToString(kv.value)]))}`;
             let group = groups.get(key);
             if (!group) {

@@ -16,6 +16,7 @@ import { PermanentError, RetryableError } from '../../pipeline/errors.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { batchEvents, EmfTranslator, fillPlaceholders, type EmfEvent } from './emf.js';
+import { awsCredentials } from '../aws-credentials.js';
 
 const emfSchema = s.object({
   log_group_name: s.string().required(),
@@ -23,6 +24,8 @@ const emfSchema = s.object({
   namespace: s.string().default('default'),
   region: s.string().optional(),
   endpoint: s.string().optional(),
+  /** A role to assume through STS with the default chain's credentials. */
+  role_arn: s.string().optional(),
   dimension_rollup_option: s.enum(['NoDimensionRollup', 'SingleDimensionRollup', 'ZeroAndSingleDimensionRollup']).default('ZeroAndSingleDimensionRollup'),
   metric_declarations: s
     .list(
@@ -126,7 +129,7 @@ export const awsEmfExporterFactory: ExporterFactory<EmfExporterConfig> = {
   signals: ['metrics'],
   schema: emfSchema,
   create(settings, config) {
-    const client = new CloudWatchLogsClient({ region: config.region, endpoint: config.endpoint, maxAttempts: 1 });
+    const client = new CloudWatchLogsClient({ region: config.region, endpoint: config.endpoint, maxAttempts: 1, credentials: awsCredentials(config.role_arn, config.region) });
     const sender = new EmfSender(client, config, settings.telemetry.exporter(settings.id, 'metrics'), settings.logger);
     return createExporter(settings, 'metrics', config, sender);
   },

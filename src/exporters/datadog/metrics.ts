@@ -3,7 +3,7 @@
 import type { KeyValue, MetricsData, NumberDataPoint } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
 import { anyValueToString, getStringAttribute } from '../../pdata/attributes.js';
-import { int64ToNumber, int64ToString } from '../../pdata/time.js';
+import { int64ToNumber, int64ToString, int64ToSeconds } from '../../pdata/time.js';
 import { CumulativeToDelta } from '../../pdata/cumulative-delta.js';
 import { chunkBySize } from '../../pipeline/chunk.js';
 
@@ -52,7 +52,7 @@ export class DatadogMetricsTranslator {
         for (const m of sm.metrics ?? []) {
           const name = m.name ?? '';
           const emit = (metric: string, kind: DatadogKind, p: { timeUnixNano?: NumberDataPoint['timeUnixNano']; attributes: KeyValue[] }, value: number, extra: string[] = []) =>
-            points.push({ metric, kind, timestampSec: Math.floor(int64ToNumber(p.timeUnixNano) / 1e9), value, host, tags: [...base, ...attributeTags(p.attributes), ...extra] });
+            points.push({ metric, kind, timestampSec: int64ToSeconds(p.timeUnixNano), value, host, tags: [...base, ...attributeTags(p.attributes), ...extra] });
           if (m.gauge) {
             for (const p of m.gauge.dataPoints) emit(name, 'gauge', p, numberValue(p));
           } else if (m.sum) {

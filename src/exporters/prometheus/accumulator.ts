@@ -3,7 +3,7 @@
 // and series not updated within `metric_expiration` are dropped at the next read.
 import type { HistogramDataPoint, Metric, MetricsData, NumberDataPoint, Exemplar, ExponentialHistogramDataPoint } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
-import { int64ToNumber } from '../../pdata/time.js';
+import { int64ToNumber, int64ToMillis } from '../../pdata/time.js';
 import { idToHex, isEmptyId } from '../../pdata/ids.js';
 import type { PrometheusKind } from '../../codec/prometheus-names.js';
 import { exponentialToExplicit, prometheusKind, PrometheusLabeler, type LabelerOptions, type Labels } from '../../codec/prometheus-model.js';
@@ -42,7 +42,7 @@ function numberValue(p: NumberDataPoint | Exemplar): number {
 
 function toExemplar(e: Exemplar | undefined): PromExemplar | undefined {
   if (!e || isEmptyId(e.traceId)) return undefined;
-  return { value: numberValue(e), timestampMs: Math.floor(int64ToNumber(e.timeUnixNano) / 1e6), traceId: idToHex(e.traceId), spanId: idToHex(e.spanId) };
+  return { value: numberValue(e), timestampMs: int64ToMillis(e.timeUnixNano), traceId: idToHex(e.traceId), spanId: idToHex(e.spanId) };
 }
 
 export class Accumulator {
@@ -114,7 +114,7 @@ export class Accumulator {
           quantiles: p.quantileValues.map((q) => [q.quantile ?? 0, q.value ?? 0]),
           sum: p.sum ?? 0,
           count: int64ToNumber(p.count),
-          timestampMs: Math.floor(int64ToNumber(p.timeUnixNano) / 1e6),
+          timestampMs: int64ToMillis(p.timeUnixNano),
           updatedAt: now,
         });
       }
@@ -134,7 +134,7 @@ export class Accumulator {
       labels,
       value: next,
       exemplar: toExemplar(p.exemplars[p.exemplars.length - 1]),
-      timestampMs: Math.floor(int64ToNumber(p.timeUnixNano) / 1e6),
+      timestampMs: int64ToMillis(p.timeUnixNano),
       updatedAt: now,
     });
   }
@@ -169,7 +169,7 @@ export class Accumulator {
       if (i < 0) i = total.length - 1;
       exemplars[i] = ex;
     }
-    this.series.set(key, { name, help, kind: 'histogram', labels, bounds, counts: total, sum, count, exemplars, timestampMs: Math.floor(int64ToNumber(p.timeUnixNano) / 1e6), updatedAt: now });
+    this.series.set(key, { name, help, kind: 'histogram', labels, bounds, counts: total, sum, count, exemplars, timestampMs: int64ToMillis(p.timeUnixNano), updatedAt: now });
   }
 }
 

@@ -1,6 +1,6 @@
 // OTLP metrics → StatsD lines (Etsy or DogStatsD flavour), packed into datagrams of at most
 // max_packet_size bytes. Cumulative values become deltas per series, with reset detection.
-import type { KeyValue, MetricsData, NumberDataPoint } from '../../pdata/types.js';
+import type { HistogramDataPoint, KeyValue, MetricsData, NumberDataPoint } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
 import { anyValueToString } from '../../pdata/attributes.js';
 import { int64ToNumber, int64ToString } from '../../pdata/time.js';
@@ -58,6 +58,7 @@ export class StatsdEncoder {
               }
               if (p.min !== undefined) this.gauge(lines, `${name}${this.options.separator}min`, p.attributes, p.min);
               if (p.max !== undefined) this.gauge(lines, `${name}${this.options.separator}max`, p.attributes, p.max);
+              if (this.options.flavor === 'dogstatsd' && !cumulative) this.distribution(lines, name, p);
             }
           } else {
             skipped += (m.exponentialHistogram ?? m.summary)?.dataPoints.length ?? 0;
@@ -80,7 +81,29 @@ export class StatsdEncoder {
     lines.push(this.line(name, attributes, value, 'g'));
   }
 
-  private line(name: string, attributes: readonly KeyValue[], value: number, type: 'c' | 'g'): string {
+  /**
+   * DogStatsD distribution samples from a delta histogram: each non-empty bucket sends one
+   * representative value with sample rate 1/count, so the agent weighs it as `count` samples.
+   * The representative is the bucket's midpoint, or min/max for the open-ended outer buckets.
+   */
+  private distribution(lines: string[], name: string, p: HistogramDataPoint): void {
+    const bounds = p.explicitBounds ?? [];
+    p.bucketCounts.forEach((c, i) => {
+      const count = int64ToNumber(c);
+      if (count <= 0) return;
+      const lower = i === 0 ? (p.min ?? bounds[0]) : bounds[i - 1];
+      const upper = i < bounds.length ? bounds[i] : (p.max ?? bounds[bounds.length - 1]);
+      if (lower === undefined || upper === undefined) return;
+      const value = (lower + upper) / 2;
+      const base = this.line(`${name}${this.options.separator}distribution`, p.attributes, value, 'd');
+      // The sample rate goes before the tags in the DogStatsD datagram format.
+      const rate = count === 1 ? '' : `|@${1 / count}`;
+      const tagAt = base.indexOf('|#');
+      lines.push(tagAt < 0 ? `${base}${rate}` : `${base.slice(0, tagAt)}${rate}${base.slice(tagAt)}`);
+    });
+  }
+
+  private line(name: string, attributes: readonly KeyValue[], value: number, type: 'c' | 'g' | 'd'): string {
     const sorted = [...attributes].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     if (this.options.flavor === 'dogstatsd') {
       const tags = sorted.map((kv) => `${kv.key.replace(UNSAFE, '_')}:${anyValueToString(kv.value).replace(UNSAFE, '_')}`);

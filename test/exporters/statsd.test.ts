@@ -187,21 +187,3 @@ test('DogStatsD distributions from a delta histogram: one representative per buc
     socket.close();
   }
 });
-
-test('protocol unixgram: the same lines over a Unix datagram socket', async () => {
-  const { DgramSocket } = await import('node-unix-socket');
-  const path = join(mkdtempSync(join(tmpdir(), 'sluice-unixgram-')), 'statsd.sock');
-  const server = new DgramSocket();
-  const datagrams: string[] = [];
-  server.on('data', (buf: Buffer) => datagrams.push(buf.toString()));
-  server.bind(path);
-  const exporter = makeExporter({ endpoint: path, protocol: 'unixgram', flavor: 'dogstatsd' });
-  try {
-    await push(exporter, request([gauge('queue.depth', 4, [kv('queue', 'q1')]), counter('jobs.done', 2, [], false)]));
-    await waitUntil(() => datagrams.length >= 1, 5000, () => JSON.stringify(datagrams));
-    assert.deepEqual(datagrams, ['queue.depth:4|g|#queue:q1\njobs.done:2|c']);
-  } finally {
-    await exporter.shutdown(Date.now());
-    server.close();
-  }
-});

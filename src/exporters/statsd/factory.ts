@@ -1,7 +1,6 @@
 // `statsd`: metrics as StatsD lines over UDP or TCP, to an Etsy statsd daemon or a DogStatsD agent.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { DgramSocket } from 'node-unix-socket';
 import type { Logger } from 'pino';
 import { s, type Infer } from '../../config/schema.js';
 import { endpointProblem, parseEndpoint } from '../../config/endpoint.js';
@@ -12,28 +11,24 @@ import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { packLines, StatsdEncoder } from './encoder.js';
 
-const statsdSchema = s
-  .object({
-    /** host:port for udp and tcp; the socket's path for unixgram. */
-    endpoint: s.string().default('localhost:8125'),
-    protocol: s.enum(['udp', 'tcp', 'unixgram']).default('udp'),
-    prefix: s.string().default(''),
-    flavor: s.enum(['etsy', 'dogstatsd']).default('etsy'),
-    /** Bytes per datagram: several lines share one, never exceeding this (1432 fits a 1500-byte MTU). */
-    max_packet_size: s.int({ min: 64, max: 65_507 }).default(1432),
-    metric_name_separator: s.string().default('.'),
-    ...exporterHelperConfig,
-  })
-  .refine((c) => (c.protocol === 'unixgram' ? undefined : endpointProblem(c.endpoint)));
+const statsdSchema = s.object({
+  endpoint: s.string().default('localhost:8125').refine(endpointProblem),
+  protocol: s.enum(['udp', 'tcp', 'unixgram']).refine((p) => (p === 'unixgram' ? 'protocol "unixgram" is not available: Node.js has no Unix datagram sockets; use udp or tcp' : undefined)).default('udp'),
+  prefix: s.string().default(''),
+  flavor: s.enum(['etsy', 'dogstatsd']).default('etsy'),
+  /** Bytes per datagram: several lines share one, never exceeding this (1432 fits a 1500-byte MTU). */
+  max_packet_size: s.int({ min: 64, max: 65_507 }).default(1432),
+  metric_name_separator: s.string().default('.'),
+  ...exporterHelperConfig,
+});
 
 export type StatsdExporterConfig = Infer<typeof statsdSchema>;
 
 class StatsdSender implements ExportSender<'metrics'> {
   private udp: dgram.Socket | undefined;
   private tcp: net.Socket | undefined;
-  private unix: DgramSocket | undefined;
-  private readonly host: string = '';
-  private readonly port: number = 0;
+  private readonly host: string;
+  private readonly port: number;
 
   constructor(
     private readonly config: StatsdExporterConfig,
@@ -41,7 +36,7 @@ class StatsdSender implements ExportSender<'metrics'> {
     private readonly telemetry: ExporterTelemetry,
     private readonly logger: Logger,
   ) {
-    if (config.protocol !== 'unixgram') ({ host: this.host, port: this.port } = parseEndpoint(config.endpoint));
+    ({ host: this.host, port: this.port } = parseEndpoint(config.endpoint));
   }
 
   async send(data: MetricsData): Promise<void> {
@@ -52,22 +47,13 @@ class StatsdSender implements ExportSender<'metrics'> {
     }
     if (lines.length === 0) return;
     if (this.config.protocol === 'tcp') await this.sendTcp(`${lines.join('\n')}\n`);
-    else for (const packet of packLines(lines, this.config.max_packet_size)) await (this.config.protocol === 'unixgram' ? this.sendUnix(packet) : this.sendUdp(packet));
+    else for (const packet of packLines(lines, this.config.max_packet_size)) await this.sendUdp(packet);
   }
 
   private sendUdp(packet: string): Promise<void> {
     this.udp ??= dgram.createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
     return new Promise((resolve, reject) =>
       this.udp!.send(packet, this.port, this.host, (err) => (err ? reject(new RetryableError(`statsd UDP send failed: ${err.message}`)) : resolve())),
-    );
-  }
-
-  private sendUnix(packet: string): Promise<void> {
-    // Node's dgram has no Unix datagram sockets; node-unix-socket adds them (prebuilt binaries).
-    this.unix ??= new DgramSocket();
-    const buf = Buffer.from(packet);
-    return new Promise((resolve, reject) =>
-      this.unix!.sendTo(buf, 0, buf.length, this.config.endpoint, (err?: Error) => (err ? reject(new RetryableError(`statsd unixgram send failed: ${err.message}`)) : resolve())),
     );
   }
 
@@ -89,7 +75,6 @@ class StatsdSender implements ExportSender<'metrics'> {
   async shutdown(): Promise<void> {
     this.udp?.close();
     this.tcp?.end();
-    this.unix?.close();
   }
 }
 

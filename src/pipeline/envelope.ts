@@ -2,7 +2,7 @@
 // exactly once: ack() when the data is safely handed on, nack(err) when it cannot be.
 import type { Signal, SignalData } from '../pdata/types.js';
 import { countItems } from '../pdata/count.js';
-import { combineErrors } from './errors.js';
+import { combineErrors, withoutItemCount } from './errors.js';
 
 export interface EnvelopeContext {
   /** Id of the receiver (or connector) that produced the data. */
@@ -122,7 +122,8 @@ export function settleAll(parents: readonly Settler[]): Settler {
       for (const p of parents) p.ack();
     },
     nack: (err) => {
-      for (const p of parents) p.nack(err);
+      const whole = withoutItemCount(err);
+      for (const p of parents) p.nack(whole);
     },
   };
 }

@@ -17,7 +17,11 @@ export class RetryableError extends Error {
 
 export class PermanentError extends Error {
   readonly retryable = false;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Items refused when fewer than the whole envelope: the rest was accepted (an OTLP partial success). */
+    readonly rejectedItems?: number,
+  ) {
     super(message);
     this.name = 'PermanentError';
   }
@@ -32,9 +36,17 @@ export function retryAfterOf(err: unknown): number | undefined {
   return err instanceof RetryableError ? err.retryAfterMs : undefined;
 }
 
-/** Picks the error to report when several parts of one envelope failed: retryable wins so nothing is lost. */
+/**
+ * Picks the error to report when several parts of one envelope failed: retryable wins so nothing is lost.
+ * A second failure makes any partial item count meaningless (parts may be splits or fan-out copies).
+ */
 export function combineErrors(a: Error | undefined, b: Error): Error {
   if (!a) return b;
   if (isRetryable(a)) return a;
-  return isRetryable(b) ? b : a;
+  return isRetryable(b) ? b : withoutItemCount(a);
+}
+
+/** The same refusal for a whole envelope: a partial count only applies to the envelope it was nacked on. */
+export function withoutItemCount(err: Error): Error {
+  return err instanceof PermanentError && err.rejectedItems !== undefined ? new PermanentError(err.message) : err;
 }

@@ -56,3 +56,18 @@ test('settleAll forwards one outcome to every parent', () => {
   assert.deepEqual(r1.calls, ['nack:PermanentError:x']);
   assert.deepEqual(r2.calls, ['nack:PermanentError:x']);
 });
+
+test('a partial item count survives one failing share, and is dropped where it cannot apply', () => {
+  const counts: Array<number | undefined> = [];
+  const target = { ack: () => counts.push(-1), nack: (e: Error) => counts.push((e as PermanentError).rejectedItems) };
+  const single = new AckJoin(target);
+  single.retain().nack(new PermanentError('2 too old', 2));
+  single.release();
+  const double = new AckJoin(target);
+  const [a, b] = [double.retain(), double.retain()];
+  double.release();
+  a.nack(new PermanentError('2 too old', 2));
+  b.nack(new PermanentError('1 too old', 1));
+  settleAll([target, target]).nack(new PermanentError('3 too old', 3));
+  assert.deepEqual(counts, [2, undefined, undefined, undefined]);
+});

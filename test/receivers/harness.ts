@@ -1,5 +1,7 @@
 // Starts the otlp receiver with a recording consumer whose answer the test chooses.
 import { asyncScheduler } from 'rxjs';
+import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { otlpReceiverFactory, type OtlpReceiver } from '../../src/receivers/otlp/factory.js';
 import type { Consumer } from '../../src/pipeline/component.js';
 import type { Envelope } from '../../src/pipeline/envelope.js';
@@ -17,7 +19,11 @@ export interface ReceiverHarness {
   close(): Promise<void>;
 }
 
-export async function startReceiver(protocols: Record<string, unknown>, signals: Signal[] = ['traces', 'metrics', 'logs']): Promise<ReceiverHarness> {
+export async function startReceiver(
+  protocols: Record<string, unknown>,
+  signals: Signal[] = ['traces', 'metrics', 'logs'],
+  logger: Logger = createLogger('silent'),
+): Promise<ReceiverHarness> {
   const telemetry = new Telemetry();
   const h = { telemetry, envelopes: [] as Envelope[], answer: (e: Envelope) => e.ack() } as ReceiverHarness;
   const consumer: Consumer = {
@@ -31,7 +37,7 @@ export async function startReceiver(protocols: Record<string, unknown>, signals:
   const config = otlpReceiverFactory.schema.parse({ protocols }, { issues: issues as never }, ['receivers', 'otlp']);
   if (!config) throw new Error(issues.map((i) => i.message).join('; '));
   h.receiver = otlpReceiverFactory.create(
-    { id: 'otlp', kind: 'receiver', logger: createLogger('silent'), telemetry, scheduler: asyncScheduler },
+    { id: 'otlp', kind: 'receiver', logger, telemetry, scheduler: asyncScheduler },
     config,
     Object.fromEntries(signals.map((s) => [s, consumer])),
   ) as OtlpReceiver;
@@ -45,4 +51,14 @@ export async function startReceiver(protocols: Record<string, unknown>, signals:
 export async function metricValue(telemetry: Telemetry, pattern: RegExp): Promise<number> {
   const m = pattern.exec(await telemetry.render());
   return m ? Number(m[1]) : 0;
+}
+
+/** Polls a metric (bounded) until it reaches `atLeast`, for effects that land after the client has its answer. */
+export async function metricReaches(telemetry: Telemetry, pattern: RegExp, atLeast: number): Promise<number> {
+  let value = await metricValue(telemetry, pattern);
+  for (let i = 0; i < 250 && value < atLeast; i++) {
+    await sleep(20);
+    value = await metricValue(telemetry, pattern);
+  }
+  return value;
 }

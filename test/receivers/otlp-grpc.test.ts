@@ -2,18 +2,20 @@
 // messages, the gzip bomb, status mapping, metadata, TLS and mTLS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { otlpCodecs } from '../../src/codec/otlp-proto.js';
+import { decodeExportResponse, otlpCodecs } from '../../src/codec/otlp-proto.js';
 import { exportMethodPath, rawBytes } from '../../src/codec/otlp-grpc.js';
 import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
 import type { LogsData, Signal, TracesData } from '../../src/pdata/types.js';
 import { makeTestPki } from '../helpers/tls.js';
 import { otlpReceiverSchema } from '../../src/receivers/otlp/config.js';
 import { serverOptions } from '../../src/receivers/otlp/grpc-server.js';
+import type { Envelope } from '../../src/pipeline/envelope.js';
+import { waitUntil } from '../helpers/wait.js';
 import { startReceiver, metricValue } from './harness.js';
 
 function call(
@@ -79,6 +81,7 @@ test('malformed messages and a gzip bomb are errors to the sender, and the serve
     const bombBody = Buffer.alloc(64 * 1024 * 1024);
     const bomb = await call(h.grpcPort, 'traces', bombBody, { channel: { 'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip, 'grpc.max_send_message_length': -1 } });
     assert.equal(bomb.err?.code, grpc.status.RESOURCE_EXHAUSTED, bomb.err?.details);
+    assert.match(bomb.err!.details, /decompresses to a size larger than/, 'refused by the bounded inflater, not after inflating');
     assert.ok(gzipSync(bombBody).length < 1024 * 1024, 'the compressed bomb is under the limit');
 
     const oversize = await call(h.grpcPort, 'traces', Buffer.alloc(2 * 1024 * 1024), { channel: { 'grpc.max_send_message_length': -1 } });
@@ -133,6 +136,21 @@ test('TLS and mTLS: a client with a certificate from the configured CA gets in, 
     assert.equal(h.envelopes.length, 1);
   } finally {
     await h.close();
+    rmSync(pki.dir, { recursive: true, force: true });
+  }
+});
+
+test('a permanent refusal of part of a request is answered OK with partial_success', async () => {
+  const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0' } });
+  try {
+    h.answer = (e) => e.nack(new PermanentError('1 span too old', 1));
+    const r = await call(h.grpcPort, 'traces', traces(4));
+    assert.equal(r.err, undefined);
+    assert.deepEqual(decodeExportResponse('traces', r.response!), { rejected: 1, errorMessage: '1 span too old' });
+    assert.equal(await metricValue(h.telemetry, /otelcol_receiver_accepted_spans\{receiver="otlp",transport="grpc"\} (\d+)/), 3);
+    assert.equal(await metricValue(h.telemetry, /otelcol_receiver_refused_spans\{receiver="otlp",transport="grpc"\} (\d+)/), 1);
+  } finally {
+    await h.close();
   }
 });
 
@@ -163,4 +181,29 @@ test('message size, stream and keepalive settings map to grpc-js server options'
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
   });
+});
+
+test('shutdown refuses new calls, answers calls in flight, and cancels what outlives the deadline', async () => {
+  const held: Envelope[] = [];
+  const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0' } });
+  h.answer = (e) => held.push(e);
+  try {
+    const first = call(h.grpcPort, 'traces', traces(1));
+    await waitUntil(() => held.length === 1, 5000, () => 'the call to reach the pipeline');
+    const stopping = h.receiver.shutdown(Date.now() + 60_000);
+    assert.equal((await call(h.grpcPort, 'traces', traces(1))).err?.code, grpc.status.UNAVAILABLE);
+    held[0]!.ack();
+    assert.equal((await first).err, undefined);
+    await stopping;
+
+    const h2 = await startReceiver({ grpc: { endpoint: '127.0.0.1:0' } });
+    h2.answer = (e) => held.push(e);
+    const stuck = call(h2.grpcPort, 'traces', traces(1));
+    await waitUntil(() => held.length === 2, 5000, () => 'the second call to reach the pipeline');
+    await h2.receiver.shutdown(Date.now() + 50);
+    assert.ok((await stuck).err, 'the call outliving the deadline fails');
+    held[1]!.ack();
+  } finally {
+    await h.close();
+  }
 });

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { gzipSync, deflateSync, deflateRawSync } from 'node:zlib';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -15,9 +15,11 @@ import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
 import type { TracesData } from '../../src/pdata/types.js';
 import { otlpReceiverSchema } from '../../src/receivers/otlp/config.js';
 import type { ConfigIssue } from '../../src/config/schema.js';
-import { startReceiver, metricValue } from './harness.js';
-
-const TLS_DIR = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
+import { createLogger } from '../../src/telemetry/logger.js';
+import { makeTestPki } from '../helpers/tls.js';
+import type { Envelope } from '../../src/pipeline/envelope.js';
+import { waitUntil } from '../helpers/wait.js';
+import { startReceiver, metricValue, metricReaches } from './harness.js';
 
 interface Reply {
   status: number;
@@ -186,21 +188,95 @@ test('CORS preflight answers allowed origins only', async () => {
   }
 });
 
-test('TLS: HTTPS with the configured certificate', async () => {
-  const h = await startReceiver({ http: { endpoint: '127.0.0.1:0', tls: { cert_file: `${TLS_DIR}server.pem`, key_file: `${TLS_DIR}server-key.pem` } } });
+function postTls(port: number, options: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path: '/v1/traces', method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, servername: 'sluice-test.local', ...options },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(proto());
+  });
+}
+
+test('TLS and mTLS: HTTPS with a freshly made certificate; with client_ca_file a client without a certificate is refused', async () => {
+  const pki = makeTestPki();
+  const ca = readFileSync(pki.ca);
+  const tls = await startReceiver({ http: { endpoint: '127.0.0.1:0', tls: { cert_file: pki.serverCert, key_file: pki.serverKey } } });
+  const mtls = await startReceiver({ http: { endpoint: '127.0.0.1:0', tls: { cert_file: pki.serverCert, key_file: pki.serverKey, client_ca_file: pki.ca } } });
   try {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = httpsRequest(
-        { host: '127.0.0.1', port: h.httpPort, path: '/v1/traces', method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, ca: readFileSync(`${TLS_DIR}ca.pem`), servername: 'sluice-test.local' },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(proto());
+    assert.equal(await postTls(tls.httpPort, { ca }), 200);
+    assert.equal(await postTls(mtls.httpPort, { ca, cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }), 200);
+    await assert.rejects(postTls(mtls.httpPort, { ca }), /certificate|handshake|socket hang up|ECONNRESET/i);
+    assert.deepEqual([tls.envelopes.length, mtls.envelopes.length], [1, 1]);
+  } finally {
+    await Promise.all([tls.close(), mtls.close()]);
+    rmSync(pki.dir, { recursive: true, force: true });
+  }
+});
+
+test('a permanent refusal of part of a request is a partial success, in protobuf and in JSON', async () => {
+  const h = await startReceiver({ http: { endpoint: '127.0.0.1:0' } });
+  try {
+    h.answer = (e) => e.nack(new PermanentError('2 spans too old', 2));
+    const pb = await post(h.httpPort, '/v1/traces', proto(3));
+    assert.equal(pb.status, 200);
+    assert.deepEqual(decodeExportResponse('traces', pb.body), { rejected: 2, errorMessage: '2 spans too old' });
+
+    const body = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [1, 2, 3].map((i) => ({ traceId: '5b8efff798038103d269b633813fc60c', spanId: `eee19b7ec3c1b17${i}`, name: 'j' })) }] }] });
+    const json = await post(h.httpPort, '/v1/traces', body, { 'content-type': 'application/json' });
+    assert.equal(json.status, 200);
+    assert.deepEqual(JSON.parse(json.body.toString()), { partialSuccess: { rejectedSpans: '2', errorMessage: '2 spans too old' } });
+
+    assert.equal(await metricValue(h.telemetry, /otelcol_receiver_accepted_spans\{receiver="otlp",transport="http"\} (\d+)/), 2);
+    assert.equal(await metricValue(h.telemetry, /otelcol_receiver_refused_spans\{receiver="otlp",transport="http"\} (\d+)/), 4);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a client that disconnects mid-body is counted once, leaves nothing pending, and the receiver keeps serving', async () => {
+  const h = await startReceiver({ http: { endpoint: '127.0.0.1:0' } });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(h.httpPort, '127.0.0.1', () => {
+        socket.write('POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100000\r\n\r\n');
+        socket.write(Buffer.alloc(1000), () => {
+          socket.destroy();
+          resolve();
+        });
+      });
+      socket.on('error', reject);
     });
-    assert.equal(status, 200);
+    const aborted = /sluice_receiver_bad_requests\{receiver="otlp",transport="http",reason="aborted"\} (\d+)/;
+    assert.equal(await metricReaches(h.telemetry, aborted, 1), 1, 'the half-read request settled as aborted');
+    assert.equal(h.envelopes.length, 0);
+    assert.equal((await post(h.httpPort, '/v1/traces', proto())).status, 200);
+  } finally {
+    await h.close();
+  }
+});
+
+test('bad requests are logged at debug by reason, without header values or payload', async () => {
+  const lines: string[] = [];
+  const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
+  const h = await startReceiver({ http: { endpoint: '127.0.0.1:0', include_metadata: true } }, undefined, logger);
+  try {
+    const r = await post(h.httpPort, '/v1/traces', 'payload-secret', { 'content-type': 'text/header-secret', 'x-scope-orgid': 'tenant-secret' });
+    assert.equal(r.status, 415);
+    assert.equal((await post(h.httpPort, '/v1/traces', '{"payload-secret": ', { 'content-type': 'application/json' })).status, 400);
+    const rejected = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'rejected OTLP/HTTP request');
+    assert.deepEqual(
+      rejected.map((l) => [l.level, l.reason, l.status, l.path]),
+      [
+        ['debug', 'unsupported_media_type', 415, '/v1/traces'],
+        ['debug', 'undecodable', 400, '/v1/traces'],
+      ],
+    );
+    assert.doesNotMatch(lines.join('\n'), /secret/);
   } finally {
     await h.close();
   }
@@ -242,6 +318,31 @@ test('url paths are configurable per signal', async () => {
     assert.equal((await post(h.httpPort, '/otlp/v1/traces', proto(2))).status, 200);
     assert.equal((await post(h.httpPort, '/v1/traces', proto(2))).status, 404);
     assert.equal(h.envelopes.length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test('shutdown refuses new connections, answers requests in flight, and cuts what outlives the deadline', async () => {
+  const h = await startReceiver({ http: { endpoint: '127.0.0.1:0' } });
+  const held: Envelope[] = [];
+  h.answer = (e) => held.push(e);
+  try {
+    const first = post(h.httpPort, '/v1/traces', proto());
+    await waitUntil(() => held.length === 1, 5000, () => 'the request to reach the pipeline');
+    const stopping = h.receiver.shutdown(Date.now() + 60_000);
+    await assert.rejects(post(h.httpPort, '/v1/traces', proto()), /ECONNREFUSED/);
+    held[0]!.ack();
+    assert.equal((await first).status, 200);
+    await stopping;
+
+    const h2 = await startReceiver({ http: { endpoint: '127.0.0.1:0' } });
+    h2.answer = (e) => held.push(e);
+    const stuck = post(h2.httpPort, '/v1/traces', proto());
+    await waitUntil(() => held.length === 2, 5000, () => 'the second request to reach the pipeline');
+    await h2.receiver.shutdown(Date.now() + 50);
+    await assert.rejects(stuck, /socket hang up|ECONNRESET/);
+    held[1]!.ack();
   } finally {
     await h.close();
   }

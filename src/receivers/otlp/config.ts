@@ -8,6 +8,9 @@ const serverTls = s
     key_file: s.string().required(),
     /** When set, clients must present a certificate signed by this CA (mTLS). */
     client_ca_file: s.string().optional(),
+    // In the Collector's server TLS this only sets root CAs for outbound use, which a server never
+    // makes; accepted so Collector configs load.
+    ca_file: s.string().optional(),
   })
   .optional();
 

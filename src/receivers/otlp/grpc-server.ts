@@ -78,7 +78,7 @@ export class OtlpGrpcServer {
       }
       const metadata = this.config.include_metadata ? metadataMap(call.metadata) : undefined;
       void this.ingest.submit(signal, data, call.request.length, metadata).then((outcome) => {
-        if (outcome.kind === 'accepted') callback(null, Buffer.from(encodeExportResponse(signal)));
+        if (outcome.kind === 'accepted') callback(null, Buffer.from(encodeExportResponse(signal, outcome.partial)));
         else callback(toServiceError(outcome));
       });
     };

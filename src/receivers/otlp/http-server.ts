@@ -6,7 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import type { Logger } from 'pino';
-import { encodeExportResponse, encodeRpcStatus, otlpCodecs } from '../../codec/otlp-proto.js';
+import { encodeExportResponse, encodeRpcStatus, otlpCodecs, type PartialSuccess } from '../../codec/otlp-proto.js';
 import { decodeOtlpJson } from '../../codec/otlp-json.js';
 import { listen } from '../../net/listen.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
@@ -156,18 +156,18 @@ export class OtlpHttpServer {
       const metadata = this.config.include_metadata ? headerMap(req) : undefined;
       const outcome = await this.ingest.submit(signal, data, body.length, metadata);
       if (outcome.kind === 'accepted') {
-        this.send(res, 200, encoding, encoding === 'proto' ? encodeExportResponse(signal) : '{}');
+        this.send(res, 200, encoding, encoding === 'proto' ? encodeExportResponse(signal, outcome.partial) : exportResponseJson(signal, outcome.partial));
       } else if (outcome.kind === 'permanent') {
-        this.sendError(res, encoding, new HttpError(400, RPC.INVALID_ARGUMENT, outcome.message, 'rejected'), false);
+        this.sendError(res, encoding, new HttpError(400, RPC.INVALID_ARGUMENT, outcome.message, 'rejected'));
       } else {
         res.setHeader('retry-after', String(outcome.retryAfterSeconds));
         const status = outcome.throttled ? 429 : 503;
-        this.sendError(res, encoding, new HttpError(status, outcome.throttled ? RPC.RESOURCE_EXHAUSTED : RPC.UNAVAILABLE, outcome.message, 'refused'), false);
+        this.sendError(res, encoding, new HttpError(status, outcome.throttled ? RPC.RESOURCE_EXHAUSTED : RPC.UNAVAILABLE, outcome.message, 'refused'));
       }
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       if (err.status === 413) this.discardRest(req, res);
-      this.sendError(res, encoding, err);
+      this.sendError(res, encoding, err, { method: req.method, path });
     }
   }
 
@@ -267,14 +267,21 @@ export class OtlpHttpServer {
     res.writeHead(status, { 'content-type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json' }).end(body);
   }
 
-  private sendError(res: ServerResponse, encoding: Encoding, err: HttpError, badRequest = true): void {
+  /** With `badRequest`, the request is counted and logged as malformed: by reason only, since messages may quote headers or payload. */
+  private sendError(res: ServerResponse, encoding: Encoding, err: HttpError, badRequest?: { method?: string; path: string }): void {
     if (badRequest) {
       this.telemetry.badRequest(err.reason);
-      this.logger.debug({ status: err.status, reason: err.message }, 'rejected OTLP/HTTP request');
+      this.logger.debug({ ...badRequest, status: err.status, reason: err.reason }, 'rejected OTLP/HTTP request');
     }
     const body = encoding === 'proto' ? encodeRpcStatus(err.rpcCode, err.message) : JSON.stringify({ code: err.rpcCode, message: err.message });
     this.send(res, err.status, encoding, body);
   }
+}
+
+/** The Export response in OTLP/JSON; int64 counts as decimal strings, as the protobuf JSON mapping has them. */
+function exportResponseJson(signal: Signal, partial?: PartialSuccess): string {
+  if (!partial || (partial.rejected === 0 && !partial.errorMessage)) return '{}';
+  return JSON.stringify({ partialSuccess: { [otlpCodecs[signal].rejectedField]: String(partial.rejected), errorMessage: partial.errorMessage } });
 }
 
 function headerMap(req: IncomingMessage): Map<string, string[]> {

@@ -2,13 +2,14 @@
 // pipeline, and turn the envelope's settlement into an outcome the transport can answer with.
 import type { Consumer } from '../../pipeline/component.js';
 import { createEnvelope, receiverContext, EMPTY_METADATA } from '../../pipeline/envelope.js';
-import { isRetryable, retryAfterOf, RetryableError } from '../../pipeline/errors.js';
+import { isRetryable, PermanentError, retryAfterOf, RetryableError } from '../../pipeline/errors.js';
+import type { PartialSuccess } from '../../codec/otlp-proto.js';
 import { countItems } from '../../pdata/count.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
 
 export type Outcome =
-  | { kind: 'accepted' }
+  | { kind: 'accepted'; partial?: PartialSuccess }
   | { kind: 'retryable'; message: string; retryAfterSeconds: number; throttled: boolean }
   | { kind: 'permanent'; message: string };
 
@@ -40,6 +41,13 @@ export class Ingest {
           resolve({ kind: 'accepted' });
         },
         nack: (err: Error) => {
+          const rejected = partiallyRejected(err, items);
+          if (rejected !== undefined) {
+            this.telemetry.accepted(signal, items - rejected);
+            this.telemetry.refused(signal, rejected);
+            resolve({ kind: 'accepted', partial: { rejected, errorMessage: err.message } });
+            return;
+          }
           this.telemetry.refused(signal, items);
           if (isRetryable(err)) {
             const after = retryAfterOf(err);
@@ -62,4 +70,10 @@ export class Ingest {
       }
     });
   }
+}
+
+/** The refused count when a permanent failure covers only part of the request (OTLP partial success). */
+function partiallyRejected(err: Error, items: number): number | undefined {
+  if (!(err instanceof PermanentError) || err.rejectedItems === undefined) return undefined;
+  return err.rejectedItems < items ? Math.max(0, err.rejectedItems) : undefined;
 }

@@ -2,6 +2,17 @@
 import { asyncScheduler } from 'rxjs';
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import {
+  JsonLogsSerializer,
+  JsonMetricsSerializer,
+  JsonTraceSerializer,
+  ProtobufLogsSerializer,
+  ProtobufMetricsSerializer,
+  ProtobufTraceSerializer,
+} from '@opentelemetry/otlp-transformer';
 import { otlpReceiverFactory, type OtlpReceiver } from '../../src/receivers/otlp/factory.js';
 import type { Consumer } from '../../src/pipeline/component.js';
 import type { Envelope } from '../../src/pipeline/envelope.js';
@@ -61,4 +72,44 @@ export async function metricReaches(telemetry: Telemetry, pattern: RegExp, atLea
     value = await metricValue(telemetry, pattern);
   }
   return value;
+}
+
+class CollectingReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+export interface SdkPayload {
+  signal: Signal;
+  /** Spans, data points or log records the payload holds. */
+  items: number;
+  proto: Uint8Array;
+  json: Uint8Array;
+}
+
+/** One request per signal as the OpenTelemetry JS SDK serializes it, in protobuf and in JSON. */
+export async function sdkPayloads(): Promise<SdkPayload[]> {
+  const spanExporter = new InMemorySpanExporter();
+  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] }).getTracer('t');
+  for (const name of ['a', 'b']) tracer.startSpan(name).end();
+  const spans = spanExporter.getFinishedSpans();
+
+  const reader = new CollectingReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const counter = meterProvider.getMeter('m').createCounter('requests');
+  for (const route of ['/a', '/b', '/c']) counter.add(1, { route });
+  const { resourceMetrics } = await reader.collect();
+  await meterProvider.shutdown();
+
+  const logExporter = new InMemoryLogRecordExporter();
+  const loggerProvider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: logExporter })] });
+  for (let i = 0; i < 4; i++) loggerProvider.getLogger('l').emit({ body: `line ${i}` });
+  const records = logExporter.getFinishedLogRecords();
+  await loggerProvider.shutdown();
+
+  return [
+    { signal: 'traces', items: 2, proto: ProtobufTraceSerializer.serializeRequest(spans)!, json: JsonTraceSerializer.serializeRequest(spans)! },
+    { signal: 'metrics', items: 3, proto: ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!, json: JsonMetricsSerializer.serializeRequest(resourceMetrics)! },
+    { signal: 'logs', items: 4, proto: ProtobufLogsSerializer.serializeRequest(records)!, json: JsonLogsSerializer.serializeRequest(records)! },
+  ];
 }

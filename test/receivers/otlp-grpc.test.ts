@@ -9,6 +9,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { decodeExportResponse, otlpCodecs } from '../../src/codec/otlp-proto.js';
 import { exportMethodPath, rawBytes } from '../../src/codec/otlp-grpc.js';
+import { grpcError, retryInfoDelayMs } from '../../src/exporters/otlp/exporter.js';
 import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
 import type { LogsData, Signal, TracesData } from '../../src/pdata/types.js';
 import { makeTestPki } from '../helpers/tls.js';
@@ -16,7 +17,7 @@ import { otlpReceiverSchema } from '../../src/receivers/otlp/config.js';
 import { serverOptions } from '../../src/receivers/otlp/grpc-server.js';
 import type { Envelope } from '../../src/pipeline/envelope.js';
 import { waitUntil } from '../helpers/wait.js';
-import { startReceiver, metricValue } from './harness.js';
+import { startReceiver, metricValue, sdkPayloads } from './harness.js';
 
 function call(
   port: number,
@@ -67,6 +68,20 @@ test('Export over gRPC: raw client, gzip, and the OpenTelemetry SDK exporter', a
   }
 });
 
+test('every signal, serialized by the OpenTelemetry SDK, reaches its pipeline over gRPC', async () => {
+  const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0' } });
+  try {
+    const payloads = await sdkPayloads();
+    for (const p of payloads) assert.equal((await call(h.grpcPort, p.signal, p.proto)).err, undefined, p.signal);
+    assert.deepEqual(
+      h.envelopes.map((e) => [e.signal, e.items]),
+      payloads.map((p) => [p.signal, p.items]),
+    );
+  } finally {
+    await h.close();
+  }
+});
+
 test('malformed messages and a gzip bomb are errors to the sender, and the server keeps serving', async () => {
   const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0', max_recv_msg_size_mib: 1 } });
   try {
@@ -97,9 +112,16 @@ test('pipeline refusals map to UNAVAILABLE, RESOURCE_EXHAUSTED and INVALID_ARGUM
   const h = await startReceiver({ grpc: { endpoint: '127.0.0.1:0' } }, ['traces']);
   try {
     h.answer = (e) => e.nack(new RetryableError('sending queue is full'));
-    assert.equal((await call(h.grpcPort, 'traces', traces(1))).err?.code, grpc.status.UNAVAILABLE);
-    h.answer = (e) => e.nack(new RetryableError('slow down', 2000, true));
-    assert.equal((await call(h.grpcPort, 'traces', traces(1))).err?.code, grpc.status.RESOURCE_EXHAUSTED);
+    const unavailable = (await call(h.grpcPort, 'traces', traces(1))).err!;
+    assert.equal(unavailable.code, grpc.status.UNAVAILABLE);
+    assert.equal(retryInfoDelayMs(unavailable.metadata), 1000, 'RetryInfo carries the default delay');
+    h.answer = (e) => e.nack(new RetryableError('slow down', 2500, true));
+    const throttled = (await call(h.grpcPort, 'traces', traces(1))).err!;
+    assert.equal(throttled.code, grpc.status.RESOURCE_EXHAUSTED);
+    // Without RetryInfo an OTLP client takes RESOURCE_EXHAUSTED as final; our own exporter is one.
+    const seenByExporter = grpcError(throttled);
+    assert.ok(seenByExporter instanceof RetryableError && seenByExporter.throttled, 'an upstream exporter retries the throttled request');
+    assert.equal(seenByExporter.retryAfterMs, 2500);
     h.answer = (e) => e.nack(new PermanentError('bad'));
     const bad = await call(h.grpcPort, 'traces', traces(1));
     assert.equal(bad.err?.code, grpc.status.INVALID_ARGUMENT);
@@ -181,6 +203,8 @@ test('message size, stream and keepalive settings map to grpc-js server options'
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
   });
+  const zero = otlpReceiverSchema.parse({ protocols: { grpc: { max_recv_msg_size_mib: 0 } } }, { issues: [] })!;
+  assert.equal(serverOptions(zero.protocols.grpc!)['grpc.max_receive_message_length'], 4 * 1024 * 1024, '0 means the default, as in the Collector');
 });
 
 test('shutdown refuses new calls, answers calls in flight, and cancels what outlives the deadline', async () => {

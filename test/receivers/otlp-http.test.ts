@@ -19,7 +19,7 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { makeTestPki } from '../helpers/tls.js';
 import type { Envelope } from '../../src/pipeline/envelope.js';
 import { waitUntil } from '../helpers/wait.js';
-import { startReceiver, metricValue, metricReaches } from './harness.js';
+import { startReceiver, metricValue, metricReaches, sdkPayloads } from './harness.js';
 
 interface Reply {
   status: number;
@@ -94,6 +94,27 @@ test('the OpenTelemetry SDK proto and JSON exporters deliver their spans', async
     }
     const names = h.envelopes.map((e) => (e.data as TracesData).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.name);
     assert.deepEqual(names, ['from-proto', 'from-json']);
+  } finally {
+    await h.close();
+  }
+});
+
+test('every signal, serialized by the OpenTelemetry SDK as protobuf and as JSON, reaches its pipeline', async () => {
+  const h = await startReceiver({ http: { endpoint: '127.0.0.1:0' } });
+  try {
+    const payloads = await sdkPayloads();
+    for (const p of payloads) {
+      const pb = await post(h.httpPort, `/v1/${p.signal}`, p.proto);
+      assert.equal(pb.status, 200, `${p.signal} protobuf: ${pb.body.toString()}`);
+      const json = await post(h.httpPort, `/v1/${p.signal}`, p.json, { 'content-type': 'application/json' });
+      assert.equal(json.status, 200, `${p.signal} JSON: ${json.body.toString()}`);
+    }
+    assert.deepEqual(
+      h.envelopes.map((e) => [e.signal, e.items]),
+      payloads.flatMap((p) => [[p.signal, p.items], [p.signal, p.items]]),
+    );
+    assert.equal(await metricValue(h.telemetry, /otelcol_receiver_accepted_metric_points\{receiver="otlp",transport="http"\} (\d+)/), 6);
+    assert.equal(await metricValue(h.telemetry, /otelcol_receiver_accepted_log_records\{receiver="otlp",transport="http"\} (\d+)/), 8);
   } finally {
     await h.close();
   }
@@ -312,6 +333,18 @@ test('an oversize chunked body (no Content-Length) is refused with 413 after rea
   }
 });
 
+test('max_request_body_size 0 means the 20 MiB default, as in the Collector', async () => {
+  const h = await startReceiver({ http: { endpoint: '127.0.0.1:0', max_request_body_size: 0 } });
+  try {
+    const body = proto(40_000);
+    assert.ok(body.length > 1024 * 1024);
+    assert.equal((await post(h.httpPort, '/v1/traces', body)).status, 200);
+    assert.equal((await post(h.httpPort, '/v1/traces', Buffer.alloc(21 * 1024 * 1024))).status, 413);
+  } finally {
+    await h.close();
+  }
+});
+
 test('url paths are configurable per signal', async () => {
   const h = await startReceiver({ http: { endpoint: '127.0.0.1:0', traces_url_path: '/otlp/v1/traces' } });
   try {
@@ -333,7 +366,9 @@ test('shutdown refuses new connections, answers requests in flight, and cuts wha
     const stopping = h.receiver.shutdown(Date.now() + 60_000);
     await assert.rejects(post(h.httpPort, '/v1/traces', proto()), /ECONNREFUSED/);
     held[0]!.ack();
-    assert.equal((await first).status, 200);
+    const answered = await first;
+    assert.equal(answered.status, 200);
+    assert.equal(answered.headers.connection, 'close', 'a keep-alive client is told not to reuse the connection');
     await stopping;
 
     const h2 = await startReceiver({ http: { endpoint: '127.0.0.1:0' } });

@@ -2,6 +2,10 @@
 import { s, type Infer } from '../../config/schema.js';
 import { endpointProblem } from '../../config/endpoint.js';
 
+// As in the Collector, 0 for either size limit means its default rather than "nothing fits".
+export const DEFAULT_MAX_RECV_MSG_SIZE_MIB = 4;
+export const DEFAULT_MAX_REQUEST_BODY_SIZE = 20 * 1024 * 1024;
+
 const serverTls = s
   .object({
     cert_file: s.string().required(),
@@ -16,7 +20,7 @@ const serverTls = s
 
 const grpcSchema = s.object({
   endpoint: s.string().default('0.0.0.0:4317').refine(endpointProblem),
-  max_recv_msg_size_mib: s.number({ min: 0 }).default(4),
+  max_recv_msg_size_mib: s.number({ min: 0 }).default(DEFAULT_MAX_RECV_MSG_SIZE_MIB),
   max_concurrent_streams: s.int({ min: 0 }).optional(),
   // Go's socket buffer sizes have no grpc-js equivalent; accepted so Collector configs load.
   read_buffer_size: s.int({ min: 0 }).optional(),
@@ -50,7 +54,7 @@ const httpSchema = s.object({
   metrics_url_path: urlPath('/v1/metrics'),
   logs_url_path: urlPath('/v1/logs'),
   /** Bytes; bounds both the body as sent and its decompressed size. */
-  max_request_body_size: s.int({ min: 1 }).default(20 * 1024 * 1024),
+  max_request_body_size: s.int({ min: 0 }).default(DEFAULT_MAX_REQUEST_BODY_SIZE),
   cors: s
     .object({
       allowed_origins: s.list(s.string()).default([]),

@@ -1,21 +1,22 @@
 // OTLP/gRPC: the three Export services on one grpc-js server. Messages arrive as raw bytes so
 // decoding (and its errors) stay in our hands.
 import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
 import type { Logger } from 'pino';
-import { otlpCodecs, encodeExportResponse } from '../../codec/otlp-proto.js';
+import { otlpCodecs, encodeExportResponse, rpcStatusType } from '../../codec/otlp-proto.js';
 import { exportServiceDefinition } from '../../codec/otlp-grpc.js';
 import { parseEndpoint } from '../../config/endpoint.js';
 import type { Signal } from '../../pdata/types.js';
 import { SIGNALS } from '../../pdata/types.js';
 import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
-import type { OtlpGrpcConfig } from './config.js';
+import { DEFAULT_MAX_RECV_MSG_SIZE_MIB, type OtlpGrpcConfig } from './config.js';
 import type { Ingest, Outcome } from './ingest.js';
 import { loadServerTls } from './tls.js';
 
 /** The Collector's gRPC server settings as grpc-js channel options. */
 export function serverOptions(config: OtlpGrpcConfig): grpc.ServerOptions {
   const options: grpc.ServerOptions = {
-    'grpc.max_receive_message_length': Math.floor(config.max_recv_msg_size_mib * 1024 * 1024),
+    'grpc.max_receive_message_length': Math.floor((config.max_recv_msg_size_mib || DEFAULT_MAX_RECV_MSG_SIZE_MIB) * 1024 * 1024),
   };
   if (config.max_concurrent_streams) options['grpc.max_concurrent_streams'] = config.max_concurrent_streams;
   const sp = config.keepalive.server_parameters;
@@ -38,12 +39,28 @@ function metadataMap(metadata: grpc.Metadata): Map<string, string[]> {
   return out;
 }
 
+const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
+
+/**
+ * A google.rpc.Status carrying google.rpc.RetryInfo, for the `grpc-status-details-bin` trailer.
+ * OTLP clients (the Collector's and ours among them) retry RESOURCE_EXHAUSTED only when it is
+ * present, and take their back-off from it for UNAVAILABLE.
+ */
+export function retryStatusDetails(code: grpc.status, message: string, delayMs: number): Buffer {
+  const seconds = Math.floor(delayMs / 1000);
+  const nanos = Math.round((delayMs - seconds * 1000) * 1e6);
+  // Duration { int64 seconds = 1; int32 nanos = 2 } inside RetryInfo { Duration retry_delay = 1 }.
+  const duration = protobuf.Writer.create().uint32(8).int64(seconds).uint32(16).int32(nanos).finish();
+  const retryInfo = protobuf.Writer.create().uint32(10).bytes(duration).finish();
+  return Buffer.from(rpcStatusType.encode({ code, message, details: [{ type_url: RETRY_INFO_TYPE, value: retryInfo }] }).finish());
+}
+
 function toServiceError(outcome: Exclude<Outcome, { kind: 'accepted' }>): Partial<grpc.StatusObject> {
   if (outcome.kind === 'permanent') return { code: grpc.status.INVALID_ARGUMENT, details: outcome.message };
-  return {
-    code: outcome.throttled ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.UNAVAILABLE,
-    details: `${outcome.message} (retry after ${outcome.retryAfterSeconds}s)`,
-  };
+  const code = outcome.throttled ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.UNAVAILABLE;
+  const metadata = new grpc.Metadata();
+  metadata.set('grpc-status-details-bin', retryStatusDetails(code, outcome.message, outcome.retryAfterMs));
+  return { code, details: outcome.message, metadata };
 }
 
 export class OtlpGrpcServer {

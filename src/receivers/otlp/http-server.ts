@@ -11,7 +11,7 @@ import { decodeOtlpJson } from '../../codec/otlp-json.js';
 import { listen } from '../../net/listen.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
-import type { OtlpHttpConfig } from './config.js';
+import { DEFAULT_MAX_REQUEST_BODY_SIZE, type OtlpHttpConfig } from './config.js';
 import type { Ingest } from './ingest.js';
 import { loadServerTls } from './tls.js';
 
@@ -62,6 +62,9 @@ export class OtlpHttpServer {
   private readonly allowedHeaders: Set<string>;
   private inFlight = 0;
   private onIdle: (() => void) | undefined;
+  private closing = false;
+  /** Bounds the body as sent and its decompressed size alike. */
+  private readonly bodyLimit: number;
 
   constructor(
     private readonly config: OtlpHttpConfig,
@@ -74,6 +77,7 @@ export class OtlpHttpServer {
       [config.metrics_url_path, 'metrics'],
       [config.logs_url_path, 'logs'],
     ]);
+    this.bodyLimit = config.max_request_body_size || DEFAULT_MAX_REQUEST_BODY_SIZE;
     this.originAllowed = originMatcher(config.cors?.allowed_origins ?? []);
     const configured = (config.cors?.allowed_headers ?? []).map((h) => h.toLowerCase());
     this.allowedHeaders = new Set([...ALWAYS_ALLOWED_HEADERS, ...configured]);
@@ -106,6 +110,7 @@ export class OtlpHttpServer {
   shutdown(deadline: number): Promise<void> {
     const server = this.server;
     if (!server) return Promise.resolve();
+    this.closing = true;
     server.close();
     server.closeIdleConnections();
     return new Promise<void>((resolve) => {
@@ -160,7 +165,7 @@ export class OtlpHttpServer {
       } else if (outcome.kind === 'permanent') {
         this.sendError(res, encoding, new HttpError(400, RPC.INVALID_ARGUMENT, outcome.message, 'rejected'));
       } else {
-        res.setHeader('retry-after', String(outcome.retryAfterSeconds));
+        res.setHeader('retry-after', String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))));
         const status = outcome.throttled ? 429 : 503;
         this.sendError(res, encoding, new HttpError(status, outcome.throttled ? RPC.RESOURCE_EXHAUSTED : RPC.UNAVAILABLE, outcome.message, 'refused'));
       }
@@ -177,7 +182,7 @@ export class OtlpHttpServer {
    */
   private discardRest(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('connection', 'close');
-    const cap = 4 * this.config.max_request_body_size;
+    const cap = 4 * this.bodyLimit;
     let discarded = 0;
     req.removeAllListeners('data');
     req.on('data', (chunk: Buffer) => {
@@ -188,7 +193,7 @@ export class OtlpHttpServer {
   }
 
   private async readBody(req: IncomingMessage): Promise<Buffer> {
-    const limit = this.config.max_request_body_size;
+    const limit = this.bodyLimit;
     const tooLarge = () => new HttpError(413, RPC.RESOURCE_EXHAUSTED, `request body larger than max_request_body_size (${limit} bytes)`, 'too_large');
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > limit) throw tooLarge();
@@ -264,6 +269,9 @@ export class OtlpHttpServer {
   }
 
   private send(res: ServerResponse, status: number, encoding: Encoding, body: Uint8Array | string): void {
+    // Answers given while stopping end their connection, so a keep-alive client sends its next
+    // request to a new connection (refused, so it retries elsewhere) rather than one about to be cut.
+    if (this.closing) res.setHeader('connection', 'close');
     res.writeHead(status, { 'content-type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json' }).end(body);
   }
 

@@ -10,8 +10,11 @@ import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
 
 export type Outcome =
   | { kind: 'accepted'; partial?: PartialSuccess }
-  | { kind: 'retryable'; message: string; retryAfterSeconds: number; throttled: boolean }
+  | { kind: 'retryable'; message: string; retryAfterMs: number; throttled: boolean }
   | { kind: 'permanent'; message: string };
+
+/** What a client is told to wait when the refusal carries no delay of its own. */
+const DEFAULT_RETRY_AFTER_MS = 1000;
 
 export class Ingest {
   constructor(
@@ -50,11 +53,10 @@ export class Ingest {
           }
           this.telemetry.refused(signal, items);
           if (isRetryable(err)) {
-            const after = retryAfterOf(err);
             resolve({
               kind: 'retryable',
               message: err.message,
-              retryAfterSeconds: Math.max(1, Math.ceil((after ?? 1000) / 1000)),
+              retryAfterMs: Math.max(0, retryAfterOf(err) ?? DEFAULT_RETRY_AFTER_MS),
               throttled: err instanceof RetryableError && err.throttled,
             });
           } else {

@@ -1,19 +1,28 @@
-# Build stage: compile TypeScript.
+# Build stage: compile TypeScript (no install scripts needed to type-check and emit).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+RUN npm ci --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
 COPY proto ./proto
 RUN npm run build
 
-# Runtime stage: production dependencies and the compiled output only.
+# Production dependencies, with the compiler the optional unix-dgram addon (statsd unixgram) needs.
+FROM node:24-bookworm-slim AS deps
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+# Runtime stage: production dependencies and the compiled output only, no compiler.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY proto ./proto
 COPY pipelines ./pipelines

@@ -187,3 +187,51 @@ test('DogStatsD distributions from a delta histogram: one representative per buc
     socket.close();
   }
 });
+
+test('protocol unixgram: the same packed lines over a Unix datagram socket', async () => {
+  const { createSocket } = createRequire(import.meta.url)('unix-dgram') as typeof import('unix-dgram');
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-unixgram-')), 'statsd.sock');
+  const datagrams: string[] = [];
+  const server = createSocket('unix_dgram', (msg) => datagrams.push(msg.toString()));
+  server.bind(path);
+  const exporter = makeExporter({ endpoint: path, protocol: 'unixgram', flavor: 'dogstatsd', max_packet_size: 64 });
+  try {
+    await push(exporter, request([gauge('queue.depth', 4, [kv('queue', 'q1')]), counter('jobs.done', 2, [], false), gauge('queue.age.seconds', 17, [kv('queue', 'q1')])]));
+    await waitUntil(() => datagrams.length >= 2, 5000, () => JSON.stringify(datagrams));
+    assert.deepEqual(datagrams, ['queue.depth:4|g|#queue:q1\njobs.done:2|c', 'queue.age.seconds:17|g|#queue:q1']);
+  } finally {
+    await exporter.shutdown(Date.now());
+    server.close();
+  }
+});
+
+test('protocol unixgram: a socket path nobody listens on is a retryable failure, and the config needs no host:port', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-unixgram-')), 'absent.sock');
+  const exporter = makeExporter({ endpoint: path, protocol: 'unixgram' });
+  try {
+    await assert.rejects(push(exporter, request([gauge('queue.depth', 4, [])])), (err: Error) => err.name === 'RetryableError' && err.message.includes(path));
+  } finally {
+    await exporter.shutdown(Date.now());
+  }
+});
+
+test('protocol unixgram: a full receive queue is waited out, not dropped', async () => {
+  const { createSocket } = createRequire(import.meta.url)('unix-dgram') as typeof import('unix-dgram');
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-unixgram-')), 'statsd.sock');
+  const lines: string[] = [];
+  const server = createSocket('unix_dgram', (msg) => lines.push(...msg.toString().split('\n')));
+  server.bind(path);
+  // 4,000 one-line datagrams in one export outrun the socket's queue (net.unix.max_dgram_qlen,
+  // typically 512) while the receiver, on this same event loop, cannot drain it.
+  const count = 4000;
+  const exporter = makeExporter({ endpoint: path, protocol: 'unixgram', max_packet_size: 64 });
+  try {
+    await push(exporter, request(Array.from({ length: count }, (_, i) => gauge(`g${i}.long.enough.to.fill.a.packet.alone.x`, i))));
+    await waitUntil(() => lines.length >= count, 10_000, () => `${lines.length} lines`);
+    assert.equal(lines.length, count);
+    assert.deepEqual(new Set(lines).size, count);
+  } finally {
+    await exporter.shutdown(Date.now());
+    server.close();
+  }
+});

@@ -1,4 +1,5 @@
-// `statsd`: metrics as StatsD lines over UDP or TCP, to an Etsy statsd daemon or a DogStatsD agent.
+// `statsd`: metrics as StatsD lines over UDP, TCP or a Unix datagram socket, to an Etsy statsd
+// daemon or a DogStatsD agent.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from 'pino';
@@ -10,25 +11,30 @@ import { RetryableError } from '../../pipeline/errors.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { packLines, StatsdEncoder } from './encoder.js';
+import { assertUnixDatagramAvailable, UnixDatagramClient } from './unix-datagram.js';
 
-const statsdSchema = s.object({
-  endpoint: s.string().default('localhost:8125').refine(endpointProblem),
-  protocol: s.enum(['udp', 'tcp', 'unixgram']).refine((p) => (p === 'unixgram' ? 'protocol "unixgram" is not available: Node.js has no Unix datagram sockets; use udp or tcp' : undefined)).default('udp'),
-  prefix: s.string().default(''),
-  flavor: s.enum(['etsy', 'dogstatsd']).default('etsy'),
-  /** Bytes per datagram: several lines share one, never exceeding this (1432 fits a 1500-byte MTU). */
-  max_packet_size: s.int({ min: 64, max: 65_507 }).default(1432),
-  metric_name_separator: s.string().default('.'),
-  ...exporterHelperConfig,
-});
+const statsdSchema = s
+  .object({
+    /** host:port for udp and tcp; the socket's path for unixgram. */
+    endpoint: s.string().default('localhost:8125'),
+    protocol: s.enum(['udp', 'tcp', 'unixgram']).default('udp'),
+    prefix: s.string().default(''),
+    flavor: s.enum(['etsy', 'dogstatsd']).default('etsy'),
+    /** Bytes per datagram: several lines share one, never exceeding this (1432 fits a 1500-byte MTU). */
+    max_packet_size: s.int({ min: 64, max: 65_507 }).default(1432),
+    metric_name_separator: s.string().default('.'),
+    ...exporterHelperConfig,
+  })
+  .refine((c) => (c.protocol === 'unixgram' ? undefined : endpointProblem(c.endpoint)));
 
 export type StatsdExporterConfig = Infer<typeof statsdSchema>;
 
 class StatsdSender implements ExportSender<'metrics'> {
   private udp: dgram.Socket | undefined;
   private tcp: net.Socket | undefined;
-  private readonly host: string;
-  private readonly port: number;
+  private readonly unix: UnixDatagramClient | undefined;
+  private readonly host: string = '';
+  private readonly port: number = 0;
 
   constructor(
     private readonly config: StatsdExporterConfig,
@@ -36,10 +42,11 @@ class StatsdSender implements ExportSender<'metrics'> {
     private readonly telemetry: ExporterTelemetry,
     private readonly logger: Logger,
   ) {
-    ({ host: this.host, port: this.port } = parseEndpoint(config.endpoint));
+    if (config.protocol === 'unixgram') this.unix = new UnixDatagramClient(config.endpoint);
+    else ({ host: this.host, port: this.port } = parseEndpoint(config.endpoint));
   }
 
-  async send(data: MetricsData): Promise<void> {
+  async send(data: MetricsData, _context: unknown, abort: AbortSignal): Promise<void> {
     const { lines, skipped } = this.encoder.encode(data);
     if (skipped > 0) {
       this.telemetry.sendFailed(skipped);
@@ -47,6 +54,7 @@ class StatsdSender implements ExportSender<'metrics'> {
     }
     if (lines.length === 0) return;
     if (this.config.protocol === 'tcp') await this.sendTcp(`${lines.join('\n')}\n`);
+    else if (this.unix) for (const packet of packLines(lines, this.config.max_packet_size)) await this.unix.send(Buffer.from(packet), abort);
     else for (const packet of packLines(lines, this.config.max_packet_size)) await this.sendUdp(packet);
   }
 
@@ -75,16 +83,18 @@ class StatsdSender implements ExportSender<'metrics'> {
   async shutdown(): Promise<void> {
     this.udp?.close();
     this.tcp?.end();
+    this.unix?.close();
   }
 }
 
 export const statsdExporterFactory: ExporterFactory<StatsdExporterConfig> = {
   kind: 'exporter',
   type: 'statsd',
-  description: 'sends metrics as StatsD lines (Etsy or DogStatsD) over UDP or TCP',
+  description: 'sends metrics as StatsD lines (Etsy or DogStatsD) over UDP, TCP or a Unix datagram socket',
   signals: ['metrics'],
   schema: statsdSchema,
   create(settings, config) {
+    if (config.protocol === 'unixgram') assertUnixDatagramAvailable();
     const encoder = new StatsdEncoder({ flavor: config.flavor, prefix: config.prefix, separator: config.metric_name_separator, maxTrackedSeries: 100_000 });
     const sender = new StatsdSender(config, encoder, settings.telemetry.exporter(settings.id, 'metrics'), settings.logger);
     return createExporter(settings, 'metrics', config, sender);

@@ -207,7 +207,7 @@ test('protocol unixgram: the same packed lines over a Unix datagram socket', asy
 
 test('protocol unixgram: a socket path nobody listens on is a retryable failure, and the config needs no host:port', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'sluice-unixgram-')), 'absent.sock');
-  const exporter = makeExporter({ endpoint: path, protocol: 'unixgram' });
+  const exporter = makeExporter({ endpoint: path, protocol: 'unixgram', retry_on_failure: { enabled: false } });
   try {
     await assert.rejects(push(exporter, request([gauge('queue.depth', 4, [])])), (err: Error) => err.name === 'RetryableError' && err.message.includes(path));
   } finally {

@@ -13,6 +13,7 @@ import { datadogExporterFactory } from './exporters/datadog/factory.js';
 import { awsCloudWatchMetricsExporterFactory } from './exporters/awscloudwatchmetrics/factory.js';
 import { awsEmfExporterFactory } from './exporters/awsemf/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
+import { routingConnectorFactory } from './connectors/routing/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
 export const factories: readonly Factory[] = [
@@ -29,6 +30,7 @@ export const factories: readonly Factory[] = [
   awsCloudWatchMetricsExporterFactory,
   awsEmfExporterFactory,
   forwardConnectorFactory,
+  routingConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];
 

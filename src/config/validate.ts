@@ -335,6 +335,7 @@ class PipelineChecker {
         report(this.ctx, asReceiver[0]!.path, `connector "${id}" is a receiver in ${names} but an exporter in no pipeline`);
         continue;
       }
+      this.checkNamedPipelines(id, asReceiver);
       for (const e of asExporter) {
         if (!asReceiver.some((r) => this.pairSupported(id, e.signal, r.signal))) {
           const targets = [...new Set(asReceiver.map((r) => r.signal))].join(', ');
@@ -347,6 +348,19 @@ class PipelineChecker {
           report(this.ctx, r.path, `connector "${id}" cannot feed ${r.signal} from the pipelines it exports in (${sources}); it supports ${this.pairsOf(id)}`);
         }
       }
+    }
+  }
+
+  /** A pipeline a connector's config names (a routing table) must be one that receives from it. */
+  private checkNamedPipelines(id: string, asReceiver: ConnectorUse[]): void {
+    const component = this.sections.connectors.components.get(id)!;
+    const factory = component.factory;
+    if (factory.kind !== 'connector' || !factory.namedPipelines || component.config === undefined) return;
+    const receiving = new Set(asReceiver.map((r) => r.pipeline));
+    for (const { path, pipeline } of factory.namedPipelines(component.config)) {
+      if (receiving.has(pipeline)) continue;
+      const hint = this.pipelines.some((p) => p.id === pipeline) ? `pipeline "${pipeline}" does not list "${id}" as a receiver` : `there is no pipeline "${pipeline}"`;
+      report(this.ctx, ['connectors', id, ...path], `connector "${id}" routes to "${pipeline}", but ${hint}`);
     }
   }
 

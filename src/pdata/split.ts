@@ -12,7 +12,7 @@ interface Level {
 }
 
 /** A copy that keeps the prototype, so proto3 defaults and protobufjs's oneof getters still read through. */
-function withField<T extends object>(node: T, key: string, value: unknown): T {
+export function withField<T extends object>(node: T, key: string, value: unknown): T {
   const copy = Object.assign(Object.create(Object.getPrototypeOf(node) as object) as T, node);
   (copy as Record<string, unknown>)[key] = value;
   return copy;

@@ -2,7 +2,7 @@
 import type { OperatorFunction, SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Signal } from '../pdata/types.js';
-import type { Schema } from '../config/schema.js';
+import type { Path, Schema } from '../config/schema.js';
 import type { Envelope } from './envelope.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 
@@ -91,11 +91,20 @@ export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   create(settings: CreateSettings, config: C, signal: Signal): Exporter;
 }
 
+/** Where a connector hands data on: to all the pipelines it receives in, or to one of them by id. */
+export interface ConnectorTargets {
+  readonly all: Consumer;
+  readonly pipelines: ReadonlyMap<string, Consumer>;
+}
+
 export interface ConnectorFactory<C = unknown> extends FactoryBase<C> {
   kind: 'connector';
   /** Supported [exporter-side signal, receiver-side signal] pairs. */
   pairs: readonly (readonly [Signal, Signal])[];
-  create(settings: CreateSettings, config: C, from: Signal, to: Signal, next: Consumer): Connector;
+  /** `next` holds the pipelines of signal `to` that list this connector as a receiver. */
+  create(settings: CreateSettings, config: C, from: Signal, to: Signal, next: ConnectorTargets): Connector;
+  /** Pipeline ids the config names (a routing table), with their paths inside the component's config, so validation can check each receives from this connector. */
+  namedPipelines?(config: C): { path: Path; pipeline: string }[];
 }
 
 export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {

@@ -243,21 +243,22 @@ export class Service implements ServiceHost {
   /** One connector instance per (id, exporter-side signal, receiver-side signal), as in the Collector. */
   private connector(id: string, from: Signal, path: string[]): Consumer {
     const downstream = this.config.service.pipelines.filter((q) => q.receivers.includes(id));
-    const bySignal = new Map<Signal, Consumer[]>();
+    const bySignal = new Map<Signal, Map<string, Consumer>>();
     for (const q of downstream) {
-      const list = bySignal.get(q.signal) ?? [];
-      list.push(this.buildPipeline(q, path));
-      bySignal.set(q.signal, list);
+      const pipelines = bySignal.get(q.signal) ?? new Map<string, Consumer>();
+      pipelines.set(q.id, this.buildPipeline(q, path));
+      bySignal.set(q.signal, pipelines);
     }
     const cc = this.config.connectors.get(id)!;
     const factory = cc.factory as ConnectorFactory;
     const instances: Consumer[] = [];
-    for (const [to, consumers] of bySignal) {
+    for (const [to, pipelines] of bySignal) {
       if (!factory.pairs.some(([f, t]) => f === from && t === to)) continue;
       const key = `${id}\u0000${from}\u0000${to}`;
       let c = this.connectors.get(key);
       if (!c) {
-        c = { id, kind: 'connector', instance: factory.create(this.settings(cc), cc.config, from, to, fanOut(consumers)) };
+        const targets = { all: fanOut([...pipelines.values()]), pipelines };
+        c = { id, kind: 'connector', instance: factory.create(this.settings(cc), cc.config, from, to, targets) };
         this.connectors.set(key, c);
       }
       instances.push(c.instance);

@@ -14,8 +14,8 @@ export const forwardConnectorFactory: ConnectorFactory<Record<string, never>> = 
   ],
   create: (_settings, _config, _from, _to, next) => ({
     // Whoever sits behind us decides whether the data we pass on gets changed.
-    mutates: next.mutates,
-    consume: (envelope) => next.consume(envelope),
+    mutates: next.all.mutates,
+    consume: (envelope) => next.all.consume(envelope),
     start: async () => {},
     shutdown: async () => {},
   }),

@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { benchRemoteWrite } from './remote-write.mjs';
+import { benchExporterRate, SCENARIOS } from './exporter-rate.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { otlpCodecs } = await import(join(ROOT, 'dist/src/codec/otlp-proto.js'));
@@ -257,13 +257,17 @@ service:
   row('ratio: sluice CPU per span / baseline', (cpuMicrosPerSpan / base.cpuMicrosPerSpan).toFixed(2));
   if (profile.length) row('CPU profile of sluice written to', dir);
 
-  const rw = await benchRemoteWrite(ROOT, Math.min(SECONDS, 10));
-  console.log(`\nprometheusremotewrite exporter: OTLP cumulative sums (1000 points/batch) → remote write → loopback HTTP`);
-  row('export rate (points/s)', rw.pointsPerSecond.toFixed(0));
-  row('CPU µs per point', rw.cpuMicrosPerPoint.toFixed(2));
-  row('requests sent', String(rw.requests));
-  row('baseline: protobufjs OTLP encode (points/s)', rw.basePointsPerSecond.toFixed(0));
-  row('ratio: export CPU per point / baseline', (rw.cpuMicrosPerPoint / rw.baseCpuMicrosPerPoint).toFixed(2));
+  // BENCH_EXPORTERS=loki,jaeger picks scenarios by the start of their title.
+  const only = process.env.BENCH_EXPORTERS?.split(',').filter(Boolean);
+  for (const scenario of SCENARIOS.filter((s) => !only || only.some((o) => s.title.startsWith(o)))) {
+    const r = await benchExporterRate(ROOT, Math.min(SECONDS, 10), scenario);
+    console.log(`\n${scenario.title} (1000 ${scenario.unit}/batch, 4 batches in flight)`);
+    row(`export rate (${scenario.unit}/s)`, r.itemsPerSecond.toFixed(0));
+    row(`CPU µs per ${scenario.unit.replace(/s$/, '')}`, r.cpuMicrosPerItem.toFixed(2));
+    row('requests sent', String(r.requests));
+    row(`baseline: protobufjs OTLP encode (${scenario.unit}/s)`, r.baseItemsPerSecond.toFixed(0));
+    row(`ratio: export CPU per ${scenario.unit.replace(/s$/, '')} / baseline`, (r.cpuMicrosPerItem / r.baseCpuMicrosPerItem).toFixed(2));
+  }
 }
 
 main().then(

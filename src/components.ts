@@ -12,6 +12,7 @@ import { statsdExporterFactory } from './exporters/statsd/factory.js';
 import { datadogExporterFactory } from './exporters/datadog/factory.js';
 import { awsCloudWatchMetricsExporterFactory } from './exporters/awscloudwatchmetrics/factory.js';
 import { awsEmfExporterFactory } from './exporters/awsemf/factory.js';
+import { lokiExporterFactory } from './exporters/loki/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { routingConnectorFactory } from './connectors/routing/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
@@ -29,6 +30,7 @@ export const factories: readonly Factory[] = [
   datadogExporterFactory,
   awsCloudWatchMetricsExporterFactory,
   awsEmfExporterFactory,
+  lokiExporterFactory,
   forwardConnectorFactory,
   routingConnectorFactory,
   healthCheckExtensionFactory,

@@ -13,6 +13,7 @@ import { datadogExporterFactory } from './exporters/datadog/factory.js';
 import { awsCloudWatchMetricsExporterFactory } from './exporters/awscloudwatchmetrics/factory.js';
 import { awsEmfExporterFactory } from './exporters/awsemf/factory.js';
 import { lokiExporterFactory } from './exporters/loki/factory.js';
+import { jaegerExporterFactory } from './exporters/jaeger/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { routingConnectorFactory } from './connectors/routing/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
@@ -31,6 +32,7 @@ export const factories: readonly Factory[] = [
   awsCloudWatchMetricsExporterFactory,
   awsEmfExporterFactory,
   lokiExporterFactory,
+  jaegerExporterFactory,
   forwardConnectorFactory,
   routingConnectorFactory,
   healthCheckExtensionFactory,

@@ -31,6 +31,20 @@ export function grpcTarget(endpoint: string, tls: Pick<ClientTlsConfig, 'insecur
   return { target: m[2]!, secure: m[1]!.toLowerCase() === 'https' };
 }
 
+/** Channel credentials from the exporter's client TLS settings (plaintext when not `secure`). */
+export function grpcCredentials(secure: boolean, tlsConfig: ClientTlsConfig): grpc.ChannelCredentials {
+  if (!secure) return grpc.credentials.createInsecure();
+  const tls = loadClientTls(tlsConfig);
+  return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, { rejectUnauthorized: tls.rejectUnauthorized });
+}
+
+/** The metadata sent on every call: the exporter's `headers`. */
+export function grpcMetadata(headers: Record<string, string>): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+  return metadata;
+}
+
 function channelOptions(config: OtlpExporterConfig): grpc.ChannelOptions {
   const options: grpc.ChannelOptions = {
     'grpc.primary_user_agent': 'sluice',
@@ -55,14 +69,9 @@ export const otlpExporterFactory: ExporterFactory<OtlpExporterConfig> = {
   schema: otlpExporterSchema,
   create(settings, config, signal) {
     const { target, secure } = grpcTarget(config.endpoint, config.tls);
-    const tls = loadClientTls(config.tls);
-    const credentials = secure
-      ? grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null, { rejectUnauthorized: tls.rejectUnauthorized })
-      : grpc.credentials.createInsecure();
+    const credentials = grpcCredentials(secure, config.tls);
     const options = channelOptions(config);
-    const metadata = new grpc.Metadata();
-    for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value);
-    const sender = new GrpcSender(signal, () => new grpc.Client(target, credentials, options), metadata, settings.logger);
+    const sender = new GrpcSender(signal, () => new grpc.Client(target, credentials, options), grpcMetadata(config.headers), settings.logger);
     return createExporter(settings, signal, config, sender);
   },
 };

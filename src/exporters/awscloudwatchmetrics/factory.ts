@@ -5,30 +5,22 @@ import type { Logger } from 'pino';
 import { s, type Infer } from '../../config/schema.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
-import { PermanentError, RetryableError } from '../../pipeline/errors.js';
 import { chunkBySize } from '../../pipeline/chunk.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { DatumTranslator } from './datums.js';
-import { awsCredentials } from '../aws-credentials.js';
+import { awsClientConfig, awsConnectionConfig, classifyAwsError } from '../aws-client.js';
 
 /** PutMetricData takes at most this many datums per request. */
 const MAX_DATUMS = 1000;
 
 const cloudWatchSchema = s.object({
   namespace: s.string().required(),
-  /** Default: the SDK's region resolution (AWS_REGION, shared config). */
-  region: s.string().optional(),
-  /** Endpoint override (VPC endpoints, LocalStack, tests). */
-  endpoint: s.string().optional(),
-  /** A role to assume through STS with the default chain's credentials. */
-  role_arn: s.string().optional(),
+  ...awsConnectionConfig,
   ...exporterHelperConfig,
 });
 
 export type CloudWatchMetricsConfig = Infer<typeof cloudWatchSchema>;
-
-const RETRYABLE_ERRORS = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalServiceFault', 'InternalFailure']);
 
 class PutMetricDataSender implements ExportSender<'metrics'> {
   private readonly translator = new DatumTranslator();
@@ -52,11 +44,7 @@ class PutMetricDataSender implements ExportSender<'metrics'> {
       try {
         await this.client.send(new PutMetricDataCommand({ Namespace: this.namespace, MetricData: chunk }), { abortSignal: abort });
       } catch (err) {
-        const e = err as Error & { $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-        const status = e.$metadata?.httpStatusCode ?? 0;
-        const message = `CloudWatch PutMetricData: ${e.name}: ${e.message}`;
-        if (RETRYABLE_ERRORS.has(e.name) || status >= 500 || status === 0 || e.$retryable) throw new RetryableError(message, undefined, /thrott|limit/i.test(e.name));
-        throw new PermanentError(message);
+        throw classifyAwsError('CloudWatch PutMetricData', err);
       }
     }
   }
@@ -73,7 +61,7 @@ export const awsCloudWatchMetricsExporterFactory: ExporterFactory<CloudWatchMetr
   signals: ['metrics'],
   schema: cloudWatchSchema,
   create(settings, config) {
-    const client = new CloudWatchClient({ region: config.region, endpoint: config.endpoint, maxAttempts: 1, credentials: awsCredentials(config.role_arn, config.region) });
+    const client = new CloudWatchClient(awsClientConfig(config));
     const sender = new PutMetricDataSender(client, config.namespace, settings.telemetry.exporter(settings.id, 'metrics'), settings.logger);
     return createExporter(settings, 'metrics', config, sender);
   },

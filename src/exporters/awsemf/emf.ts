@@ -162,23 +162,3 @@ export function fillPlaceholders(template: string, resource: readonly KeyValue[]
     return 'undefined';
   });
 }
-
-/** PutLogEvents limits: 10,000 events, 1,048,576 bytes (message + 26 each), one call spanning under 24 hours. */
-export function batchEvents<T extends { timestamp: number; message: string }>(events: T[]): T[][] {
-  const sorted = [...events].sort((a, b) => a.timestamp - b.timestamp);
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const e of sorted) {
-    const size = Buffer.byteLength(e.message) + 26;
-    if (current.length > 0 && (current.length >= 10_000 || bytes + size > 1_048_576 || e.timestamp - current[0]!.timestamp >= 24 * 3600 * 1000)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(e);
-    bytes += size;
-  }
-  if (current.length) batches.push(current);
-  return batches;
-}

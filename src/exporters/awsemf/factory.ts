@@ -1,31 +1,19 @@
 // `awsemf`: metrics as CloudWatch Embedded Metric Format log events (PutLogEvents), so CloudWatch
 // extracts them as metrics. Log group and stream are created when missing.
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  PutLogEventsCommand,
-  ResourceAlreadyExistsException,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-cloudwatch-logs';
-import type { Logger } from 'pino';
 import { s, type Infer } from '../../config/schema.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
-import { PermanentError, RetryableError } from '../../pipeline/errors.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
-import { batchEvents, EmfTranslator, fillPlaceholders, type EmfEvent } from './emf.js';
-import { awsCredentials } from '../aws-credentials.js';
+import { EmfTranslator, fillPlaceholders, type EmfEvent } from './emf.js';
+import { cloudWatchLogsClient, LogEventWriter } from '../aws-logs.js';
+import { awsConnectionConfig } from '../aws-client.js';
 
 const emfSchema = s.object({
   log_group_name: s.string().required(),
   log_stream_name: s.string().required(),
   namespace: s.string().default('default'),
-  region: s.string().optional(),
-  endpoint: s.string().optional(),
-  /** A role to assume through STS with the default chain's credentials. */
-  role_arn: s.string().optional(),
+  ...awsConnectionConfig,
   dimension_rollup_option: s.enum(['NoDimensionRollup', 'SingleDimensionRollup', 'ZeroAndSingleDimensionRollup']).default('ZeroAndSingleDimensionRollup'),
   metric_declarations: s
     .list(
@@ -52,16 +40,13 @@ function regexProblem(pattern: string): string | undefined {
 
 export type EmfExporterConfig = Infer<typeof emfSchema>;
 
-const RETRYABLE_ERRORS = new Set(['ThrottlingException', 'ServiceUnavailableException', 'InternalFailure', 'ServiceUnavailable']);
-
 class EmfSender implements ExportSender<'metrics'> {
   private readonly translator: EmfTranslator;
 
   constructor(
-    private readonly client: CloudWatchLogsClient,
+    private readonly writer: LogEventWriter,
     private readonly config: EmfExporterConfig,
     private readonly telemetry: ExporterTelemetry,
-    private readonly logger: Logger,
   ) {
     this.translator = new EmfTranslator({ namespace: config.namespace, rollup: config.dimension_rollup_option, declarations: config.metric_declarations });
   }
@@ -79,47 +64,13 @@ class EmfSender implements ExportSender<'metrics'> {
     }
     for (const [key, list] of byDestination) {
       const [group, stream] = key.split('\u0000') as [string, string];
-      for (const batch of batchEvents(list)) await this.put(group, stream, batch, abort);
-    }
-  }
-
-  private async put(group: string, stream: string, batch: EmfEvent[], abort: AbortSignal): Promise<void> {
-    const command = () => new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: batch.map((e) => ({ timestamp: e.timestamp, message: e.message })) });
-    try {
-      await this.client.send(command(), { abortSignal: abort });
-    } catch (err) {
-      if (!(err instanceof ResourceNotFoundException)) throw classify(err);
-      this.logger.info({ log_group: group, log_stream: stream }, 'creating the CloudWatch log group and stream');
-      await this.ensure(() => this.client.send(new CreateLogGroupCommand({ logGroupName: group }), { abortSignal: abort }));
-      await this.ensure(() => this.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }), { abortSignal: abort }));
-      try {
-        await this.client.send(command(), { abortSignal: abort });
-      } catch (again) {
-        throw classify(again);
-      }
-    }
-  }
-
-  /** Runs a create call; "already exists" means someone else created it, which is what we wanted. */
-  private async ensure(create: () => Promise<unknown>): Promise<void> {
-    try {
-      await create();
-    } catch (err) {
-      if (!(err instanceof ResourceAlreadyExistsException)) throw classify(err);
+      await this.writer.write(group, stream, list, abort);
     }
   }
 
   async shutdown(): Promise<void> {
-    this.client.destroy();
+    this.writer.destroy();
   }
-}
-
-function classify(err: unknown): Error {
-  const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  const message = `CloudWatch Logs: ${e.name}: ${e.message}`;
-  if (RETRYABLE_ERRORS.has(e.name) || status >= 500 || status === 0) return new RetryableError(message, undefined, e.name === 'ThrottlingException');
-  return new PermanentError(message);
 }
 
 export const awsEmfExporterFactory: ExporterFactory<EmfExporterConfig> = {
@@ -129,8 +80,8 @@ export const awsEmfExporterFactory: ExporterFactory<EmfExporterConfig> = {
   signals: ['metrics'],
   schema: emfSchema,
   create(settings, config) {
-    const client = new CloudWatchLogsClient({ region: config.region, endpoint: config.endpoint, maxAttempts: 1, credentials: awsCredentials(config.role_arn, config.region) });
-    const sender = new EmfSender(client, config, settings.telemetry.exporter(settings.id, 'metrics'), settings.logger);
+    const writer = new LogEventWriter(cloudWatchLogsClient(config), settings.logger);
+    const sender = new EmfSender(writer, config, settings.telemetry.exporter(settings.id, 'metrics'));
     return createExporter(settings, 'metrics', config, sender);
   },
 };

@@ -14,6 +14,7 @@ import { awsCloudWatchMetricsExporterFactory } from './exporters/awscloudwatchme
 import { awsEmfExporterFactory } from './exporters/awsemf/factory.js';
 import { lokiExporterFactory } from './exporters/loki/factory.js';
 import { jaegerExporterFactory } from './exporters/jaeger/factory.js';
+import { awsCloudWatchLogsExporterFactory } from './exporters/awscloudwatchlogs/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { routingConnectorFactory } from './connectors/routing/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
@@ -33,6 +34,7 @@ export const factories: readonly Factory[] = [
   awsEmfExporterFactory,
   lokiExporterFactory,
   jaegerExporterFactory,
+  awsCloudWatchLogsExporterFactory,
   forwardConnectorFactory,
   routingConnectorFactory,
   healthCheckExtensionFactory,

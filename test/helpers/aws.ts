@@ -53,9 +53,11 @@ export async function startAwsEndpoint(
   const signer = new SignatureV4({ credentials, region: TEST_REGION, service, sha256: Hash.bind(null, 'sha256') });
   let rejected = 0;
   const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      // Decoded once: a multi-byte character may straddle two chunks.
+      const body = Buffer.concat(chunks).toString('utf8');
       void signatureValid(signer, req, body, (server.address() as AddressInfo).port).then((valid) => {
         const reply: AwsReply = valid
           ? handle(String(req.headers['x-amz-target'] ?? ''), JSON.parse(body || '{}'), req.headers)

@@ -1,9 +1,11 @@
 // jaeger: the same OTLP spans sent over gRPC (a PostSpans server in the test, the request decoded
 // with the api_v2 proto) and over Thrift HTTP (the body decoded by the independent thriftrw
-// package from Jaeger's IDL), every field asserted; retryable and permanent failures of both.
+// package from Jaeger's IDL), every field asserted; retries, permanent refusals, resuming a
+// multi-resource batch, TLS and config checks for both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -12,11 +14,19 @@ import * as grpc from '@grpc/grpc-js';
 import Long from 'long';
 import { jaegerExporterFactory } from '../../src/exporters/jaeger/factory.js';
 import { loadProtos } from '../../src/codec/proto-root.js';
+import { PermanentError } from '../../src/pipeline/errors.js';
+import { toJaegerBatches } from '../../src/exporters/jaeger/model.js';
+import { encodePostSpans } from '../../src/exporters/jaeger/proto.js';
+import { encodeThriftBatch } from '../../src/exporters/jaeger/thrift.js';
 import { receiverContext } from '../../src/pipeline/envelope.js';
 import type { KeyValue, TracesData } from '../../src/pdata/types.js';
 import { startExporter, submit, type ExporterHarness } from '../helpers/exporter-harness.js';
 import { waitUntil } from '../helpers/wait.js';
 
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
+const serverTls = () => ({ cert: readFileSync(fixture('server.pem')), key: readFileSync(fixture('server-key.pem')) });
+/** The test certificate is for sluice-test.local, so the loopback address only verifies under this override. */
+const clientTls = { ca_file: fixture('ca.pem'), server_name_override: 'sluice-test.local' };
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 const kv = (key: string, value: KeyValue['value']): KeyValue => ({ key, value });
 const START_NS = 1_700_000_000_123_456_789n;
@@ -42,15 +52,23 @@ const traces = (): TracesData => ({
               endTimeUnixNano: Long.fromString((START_NS + 2_500_789n).toString(), true),
               attributes: [
                 kv('http.route', { stringValue: '/cart' }),
+                kv('note', { stringValue: 'naïve ☕ 🚀' }),
                 kv('cache.hit', { boolValue: false }),
                 kv('big', { intValue: BIG }),
                 kv('ratio', { doubleValue: 0.25 }),
                 kv('blob', { bytesValue: hex('cafe') }),
                 kv('list', { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 2 }] } }),
                 kv('map', { kvlistValue: { values: [kv('k', { stringValue: 'v' })] } }),
+                kv('error', { stringValue: 'overridden by the status' }),
               ],
               droppedAttributesCount: 3,
-              events: [{ timeUnixNano: Long.fromString((START_NS + 1000n).toString(), true), name: 'cache miss', attributes: [kv('key', { stringValue: 'cart:7' })] }],
+              droppedEventsCount: 4,
+              droppedLinksCount: 5,
+              events: [
+                { timeUnixNano: Long.fromString((START_NS + 1000n).toString(), true), name: 'cache miss', attributes: [kv('key', { stringValue: 'cart:7' })], droppedAttributesCount: 2 },
+                { timeUnixNano: Long.fromString((START_NS + 2000n).toString(), true), name: 'ignored', attributes: [kv('event', { stringValue: 'retry' }), kv('attempt', { intValue: -1 })] },
+                { timeUnixNano: Long.fromString((START_NS + 2999n).toString(), true), name: '', attributes: [] },
+              ],
               links: [{ traceId: hex('11111111111111112222222222222222'), spanId: hex('3333333333333333'), attributes: [kv('dropped', { stringValue: 'yes' })] }],
               status: { code: 2, message: 'boom' },
             },
@@ -60,7 +78,7 @@ const traces = (): TracesData => ({
               name: 'root',
               kind: 1,
               startTimeUnixNano: Long.fromString(START_NS.toString(), true),
-              endTimeUnixNano: Long.fromString((START_NS + 5_000_000n).toString(), true),
+              endTimeUnixNano: Long.fromString((START_NS + 3_000_000_007n).toString(), true),
               attributes: [],
               events: [],
               links: [],
@@ -84,6 +102,7 @@ const tag = (key: string, type: string, value: string | number | boolean): Tag =
 
 const EXPECTED_SPAN_TAGS: Tag[] = [
   tag('http.route', 'string', '/cart'),
+  tag('note', 'string', 'naïve ☕ 🚀'),
   tag('cache.hit', 'bool', false),
   tag('big', 'int64', '9007199254740993'),
   tag('ratio', 'float64', 0.25),
@@ -98,6 +117,15 @@ const EXPECTED_SPAN_TAGS: Tag[] = [
   tag('otel.scope.version', 'string', '4.18'),
   tag('w3c.tracestate', 'string', 'vendor=x'),
   tag('otel.dropped_attributes_count', 'int64', '3'),
+  tag('otel.dropped_events_count', 'int64', '4'),
+  tag('otel.dropped_links_count', 'int64', '5'),
+];
+
+/** Event times as offsets from START_NS (ns) and as Thrift's truncated µs; an `event` attribute beats the name. */
+const EXPECTED_LOGS = [
+  { offsetNs: 1000, us: 1_700_000_000_123_457n, fields: [tag('event', 'string', 'cache miss'), tag('key', 'string', 'cart:7'), tag('otel.dropped_attributes_count', 'int64', '2')] },
+  { offsetNs: 2000, us: 1_700_000_000_123_458n, fields: [tag('event', 'string', 'retry'), tag('attempt', 'int64', '-1')] },
+  { offsetNs: 2999, us: 1_700_000_000_123_459n, fields: [] },
 ];
 
 // ---- gRPC ----
@@ -120,7 +148,7 @@ function protoTag(t: ProtoKv): Tag {
   return tag(t.key, type, value);
 }
 
-async function startCollector(answers: grpc.status[] = []) {
+async function startCollector(answers: grpc.status[] = [], credentials = grpc.ServerCredentials.createInsecure()) {
   const requests: { metadata: grpc.Metadata; body: Record<string, unknown> }[] = [];
   const server = new grpc.Server();
   const raw = (b: Buffer) => b;
@@ -136,7 +164,7 @@ async function startCollector(answers: grpc.status[] = []) {
       },
     } as grpc.UntypedServiceImplementation,
   );
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))));
   return { port, requests, close: () => new Promise<void>((r) => server.tryShutdown(() => r())) };
 }
 
@@ -172,10 +200,12 @@ test('grpc: one PostSpans per resource with process, ids, times, references, typ
     assert.deepEqual(span!.startTime, { seconds: '1700000000', nanos: 123_456_789 });
     assert.deepEqual(span!.duration, { seconds: '0', nanos: 2_500_789 });
     assert.deepEqual(span!.tags.map(protoTag), EXPECTED_SPAN_TAGS);
-    assert.deepEqual(span!.logs.map((l) => ({ t: l.timestamp, f: l.fields.map(protoTag) })), [
-      { t: { seconds: '1700000000', nanos: 123_457_789 }, f: [tag('event', 'string', 'cache miss'), tag('key', 'string', 'cart:7')] },
-    ]);
+    assert.deepEqual(
+      span!.logs.map((l) => ({ t: l.timestamp, f: l.fields.map(protoTag) })),
+      EXPECTED_LOGS.map((l) => ({ t: { seconds: '1700000000', nanos: 123_456_789 + l.offsetNs }, f: l.fields })),
+    );
     assert.deepEqual(root!.references, [], 'a root span has no CHILD_OF');
+    assert.deepEqual(root!.duration, { seconds: '3', nanos: 7 });
     assert.deepEqual(root!.tags.map(protoTag), [tag('span.kind', 'string', 'internal'), tag('otel.status_code', 'string', 'OK'), tag('otel.scope.name', 'string', 'express'), tag('otel.scope.version', 'string', '4.18')]);
     const anonymous = collector.requests[1]!.body.batch as { process: { serviceName: string } };
     assert.equal(anonymous.process.serviceName, 'unknown_service');
@@ -233,9 +263,9 @@ function thriftTag(t: ThriftTag): Tag {
   return tag(t.key, type, value);
 }
 
-async function startThriftCollector(statuses: number[] = []) {
+async function startThriftCollector(statuses: number[] = [], tls?: { cert: Buffer; key: Buffer }) {
   const requests: { headers: IncomingHttpHeaders; path?: string; body: Buffer }[] = [];
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -243,9 +273,14 @@ async function startThriftCollector(statuses: number[] = []) {
       const status = statuses.shift() ?? 202;
       res.writeHead(status).end(status === 400 ? 'Unable to process request body: bad batch' : '');
     });
-  });
+  };
+  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/traces`, requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  };
+  return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}/api/traces`, requests, close };
 }
 
 test('thrift_http: a binary-protocol Batch per resource, decoded with thriftrw from the Jaeger IDL', async () => {
@@ -278,10 +313,12 @@ test('thrift_http: a binary-protocol Batch per resource, decoded with thriftrw f
     assert.equal(i64(span!.startTime), 1_700_000_000_123_456n, 'µs');
     assert.equal(i64(span!.duration), 2_500n, 'µs');
     assert.deepEqual(span!.tags.map(thriftTag), EXPECTED_SPAN_TAGS);
-    assert.deepEqual(span!.logs!.map((l) => ({ t: i64(l.timestamp), f: l.fields.map(thriftTag) })), [
-      { t: 1_700_000_000_123_457n, f: [tag('event', 'string', 'cache miss'), tag('key', 'string', 'cart:7')] },
-    ]);
+    assert.deepEqual(
+      span!.logs!.map((l) => ({ t: i64(l.timestamp), f: l.fields.map(thriftTag) })),
+      EXPECTED_LOGS.map((l) => ({ t: l.us, f: l.fields })),
+    );
     assert.equal(i64(root!.parentSpanId), 0n);
+    assert.equal(i64(root!.duration), 3_000_000n);
     assert.equal(root!.references, null);
     assert.equal((ThriftBatch.fromBuffer(collector.requests[1]!.body) as { process: { serviceName: string } }).process.serviceName, 'unknown_service');
   } finally {
@@ -290,7 +327,7 @@ test('thrift_http: a binary-protocol Batch per resource, decoded with thriftrw f
   }
 });
 
-test('thrift_http: 503 is retried, 400 is permanent and counted; the endpoint must be a URL', async () => {
+test('thrift_http: 503 is retried, 400 is permanent and counted', async () => {
   const collector = await startThriftCollector([503, 202, 400]);
   const h = await startExporter(jaegerExporterFactory, 'jaeger', 'traces', {
     protocol: 'thrift_http',
@@ -312,7 +349,117 @@ test('thrift_http: 503 is retried, 400 is permanent and counted; the endpoint mu
     await h.exporter.shutdown(h.clock.now());
     await collector.close();
   }
-  const ctx = { issues: [] as unknown[] };
-  jaegerExporterFactory.schema.parse({ protocol: 'thrift_http', endpoint: 'jaeger:14268' }, ctx as never);
-  assert.match(JSON.stringify(ctx.issues), /thrift_http needs an http:\/\/ or https:\/\/ URL/);
+});
+
+test('grpc: a retry resumes at the resource that failed instead of sending the accepted ones again', async () => {
+  const collector = await startCollector([grpc.status.OK, grpc.status.UNAVAILABLE, grpc.status.OK]);
+  const h = await startExporter(jaegerExporterFactory, 'jaeger', 'traces', {
+    endpoint: `127.0.0.1:${collector.port}`,
+    tls: { insecure: true },
+    sending_queue: { enabled: false },
+    retry_on_failure: { initial_interval: '1s', randomization_factor: 0 },
+  });
+  try {
+    const outcome = submit(h.exporter, 'traces', traces(), receiverContext('otlp'));
+    await waitUntil(() => collector.requests.length === 2, 5000, () => `${collector.requests.length} requests`);
+    await h.clock.advance(1000);
+    await waitUntil(() => outcome.state !== 'pending', 5000, () => `${collector.requests.length} requests`);
+    assert.equal(outcome.state, 'acked', outcome.error?.message);
+    const services = collector.requests.map((r) => (r.body.batch as { process: { serviceName: string } }).process.serviceName);
+    assert.deepEqual(services, ['checkout', 'unknown_service', 'unknown_service']);
+  } finally {
+    await h.exporter.shutdown(h.clock.now());
+    await collector.close();
+  }
+});
+
+test('thrift_http: a resource refused for good does not hold back the next one; the refusal counts its spans', async () => {
+  const collector = await startThriftCollector([400, 202]);
+  const h = await startExporter(jaegerExporterFactory, 'jaeger', 'traces', { protocol: 'thrift_http', endpoint: collector.url, sending_queue: { enabled: false } });
+  try {
+    const outcome = submit(h.exporter, 'traces', traces(), receiverContext('otlp'));
+    await waitUntil(() => outcome.state !== 'pending', 5000, () => `${collector.requests.length} requests`);
+    assert.equal(outcome.state, 'nacked');
+    assert.ok(outcome.error instanceof PermanentError);
+    assert.match(outcome.error.message, /HTTP 400: Unable to process request body/);
+    assert.equal(outcome.error.rejectedItems, 2, 'the two spans of the refused resource, not the one accepted after it');
+    const services = collector.requests.map((r) => (ThriftBatch.fromBuffer(r.body) as { process: { serviceName: string } }).process.serviceName);
+    assert.deepEqual(services, ['checkout', 'unknown_service']);
+  } finally {
+    await h.exporter.shutdown(h.clock.now());
+    await collector.close();
+  }
+});
+
+test('TLS: both protocols verify the collector against tls.ca_file under tls.server_name_override', async () => {
+  const { cert, key } = serverTls();
+  const grpcCollector = await startCollector([], grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }]));
+  const thriftCollector = await startThriftCollector([], { cert, key });
+  const viaGrpc = await startExporter(jaegerExporterFactory, 'jaeger', 'traces', { endpoint: `127.0.0.1:${grpcCollector.port}`, tls: clientTls, headers: { 'X-Tenant': 'acme' }, sending_queue: { enabled: false } });
+  const viaThrift = await startExporter(jaegerExporterFactory, 'jaeger/thrift', 'traces', { protocol: 'thrift_http', endpoint: thriftCollector.url, tls: clientTls, sending_queue: { enabled: false } });
+  const untrusted = await startExporter(jaegerExporterFactory, 'jaeger/untrusted', 'traces', {
+    protocol: 'thrift_http',
+    endpoint: thriftCollector.url,
+    tls: { server_name_override: 'sluice-test.local' },
+    sending_queue: { enabled: false },
+    retry_on_failure: { enabled: false },
+  });
+  try {
+    await deliver(viaGrpc, traces());
+    await deliver(viaThrift, traces());
+    assert.deepEqual(grpcCollector.requests.map((r) => r.metadata.get('x-tenant')), [['acme'], ['acme']]);
+    assert.equal(thriftCollector.requests.length, 2);
+    await assert.rejects(deliver(untrusted, traces()), /self[- ]signed|unable to (get|verify)|certificate/i);
+    assert.equal(thriftCollector.requests.length, 2, 'nothing reached the collector without the CA');
+  } finally {
+    for (const h of [viaGrpc, viaThrift, untrusted]) await h.exporter.shutdown(h.clock.now());
+    await grpcCollector.close();
+    await thriftCollector.close();
+  }
+});
+
+test('config: thrift_http takes a URL and grpc takes host:port', () => {
+  const issues = (config: Record<string, unknown>) => {
+    const ctx = { issues: [] as Array<{ message?: string }> };
+    jaegerExporterFactory.schema.parse(config, ctx as never);
+    return JSON.stringify(ctx.issues);
+  };
+  assert.match(issues({ protocol: 'thrift_http', endpoint: 'jaeger:14268' }), /thrift_http needs an http:\/\/ or https:\/\/ URL/);
+  assert.match(issues({ endpoint: 'http://jaeger:14268/api/traces' }), /grpc needs host:port such as jaeger:14250/);
+  assert.equal(issues({ endpoint: 'https://jaeger:14250' }), '[]');
+  assert.equal(issues({ protocol: 'thrift_http' }), '[]', 'the default endpoint applies');
+});
+
+test('times past 2^53 µs (year 2255) stay exact in both encodings', () => {
+  const startNs = 18_000_000_000_123_456_789n;
+  const endNs = 2n ** 64n - 1n;
+  const data: TracesData = {
+    resourceSpans: [
+      {
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: hex(TRACE),
+                spanId: hex('b7ad6b7169203331'),
+                name: 'far future',
+                startTimeUnixNano: Long.fromString(startNs.toString(), true),
+                endTimeUnixNano: Long.fromString(endNs.toString(), true),
+                attributes: [],
+                events: [],
+                links: [],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const [batch] = toJaegerBatches(data);
+  const thrift = ThriftBatch.fromBuffer(encodeThriftBatch(batch!)) as { spans: Array<{ startTime: Buffer; duration: Buffer }> };
+  assert.equal(i64(thrift.spans[0]!.startTime), startNs / 1000n);
+  assert.equal(i64(thrift.spans[0]!.duration), (endNs - startNs) / 1000n);
+  const proto = PostSpansRequest.toObject(PostSpansRequest.decode(encodePostSpans(batch!)), { longs: String }) as { batch: { spans: Array<{ startTime: unknown; duration: unknown }> } };
+  assert.deepEqual(proto.batch.spans[0]!.startTime, { seconds: '18000000000', nanos: 123_456_789 });
+  assert.deepEqual(proto.batch.spans[0]!.duration, { seconds: String((endNs - startNs) / 1_000_000_000n), nanos: Number((endNs - startNs) % 1_000_000_000n) });
 });

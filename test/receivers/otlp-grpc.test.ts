@@ -9,7 +9,7 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { decodeExportResponse, otlpCodecs } from '../../src/codec/otlp-proto.js';
 import { exportMethodPath, rawBytes } from '../../src/codec/otlp-grpc.js';
-import { grpcError, retryInfoDelayMs } from '../../src/exporters/otlp/exporter.js';
+import { grpcError, retryInfoDelayMs } from '../../src/exporters/grpc-client.js';
 import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
 import type { LogsData, Signal, TracesData } from '../../src/pdata/types.js';
 import { makeTestPki } from '../helpers/tls.js';

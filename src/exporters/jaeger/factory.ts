@@ -1,84 +1,134 @@
 // `jaeger`: traces to a Jaeger collector, over gRPC (api_v2 CollectorService/PostSpans, port
-// 14250) or Thrift over HTTP (POST /api/traces, port 14268). One request per resource, since a
-// Jaeger batch carries one process.
+// 14250) or Thrift over HTTP (POST /api/traces, port 14268), both from one OTLP → Jaeger model.
 import type http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { s, type Infer } from '../../config/schema.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
+import { isRetryable, PermanentError } from '../../pipeline/errors.js';
 import type { TracesData } from '../../pdata/types.js';
-import { rawBytes } from '../../codec/otlp-grpc.js';
 import { clientTlsSchema } from '../client-tls.js';
+import { baseChannelOptions, grpcCredentials, grpcMetadata, grpcTarget, unaryCall } from '../grpc-client.js';
 import { httpPost, keepAliveAgent, throwUnlessOk } from '../http-post.js';
-import { grpcError } from '../otlp/exporter.js';
-import { grpcCredentials, grpcMetadata, grpcTarget } from '../otlp/factory.js';
 import { toJaegerBatches, type JaegerBatch } from './model.js';
 import { encodePostSpans, POST_SPANS_PATH } from './proto.js';
 import { encodeThriftBatch } from './thrift.js';
 
 const DEFAULT_ENDPOINT = { grpc: 'localhost:14250', thrift_http: 'http://localhost:14268/api/traces' } as const;
 
+function endpointIssue(c: { protocol: 'grpc' | 'thrift_http'; endpoint?: string }): string | undefined {
+  if (c.endpoint === undefined) return undefined;
+  if (c.protocol === 'thrift_http' && !/^https?:\/\//i.test(c.endpoint)) return `thrift_http needs an http:// or https:// URL such as http://jaeger:14268/api/traces, got "${c.endpoint}"`;
+  if (c.protocol === 'grpc' && /^[a-z]+:\/\/[^/]*\/./i.test(c.endpoint.trim())) return `grpc needs host:port such as jaeger:14250 (no path), got "${c.endpoint}"`;
+  return undefined;
+}
+
 const jaegerSchema = s
   .object({
     protocol: s.enum(['grpc', 'thrift_http']).default('grpc'),
     /** grpc: host:port (`https://`/`http://` force TLS or plaintext); thrift_http: the collector's URL. */
     endpoint: s.string().optional(),
+    /** gRPC metadata or HTTP headers on every request. */
     headers: s.map(s.string()).default({}),
     tls: clientTlsSchema,
     ...exporterHelperConfig,
   })
-  .refine((c) => (c.protocol === 'thrift_http' && c.endpoint !== undefined && !/^https?:\/\//.test(c.endpoint) ? `thrift_http needs an http:// or https:// URL such as http://jaeger:14268/api/traces, got "${c.endpoint}"` : undefined));
+  .refine(endpointIssue);
 
 export type JaegerExporterConfig = Infer<typeof jaegerSchema>;
 
-class JaegerGrpcSender implements ExportSender<'traces'> {
-  private client: grpc.Client | undefined;
-
-  constructor(
-    private readonly connect: () => grpc.Client,
-    private readonly metadata: grpc.Metadata,
-  ) {}
-
-  async send(data: TracesData, _context: unknown, abort: AbortSignal): Promise<void> {
-    for (const batch of toJaegerBatches(data)) await this.post(batch, abort);
-  }
-
-  private post(batch: JaegerBatch, abort: AbortSignal): Promise<void> {
-    const client = (this.client ??= this.connect());
-    return new Promise((resolve, reject) => {
-      const call = client.makeUnaryRequest(POST_SPANS_PATH, rawBytes, rawBytes, encodePostSpans(batch), this.metadata.clone(), (err) => {
-        abort.removeEventListener('abort', cancel);
-        if (err) reject(grpcError(err));
-        else resolve();
-      });
-      const cancel = () => call.cancel();
-      abort.addEventListener('abort', cancel, { once: true });
-    });
-  }
-
-  async shutdown(): Promise<void> {
-    this.client?.close();
-    this.client = undefined;
-  }
+/** One wire format: encodes a batch and delivers it in one request. */
+interface JaegerTransport {
+  readonly format: string;
+  encode(batch: JaegerBatch): Buffer;
+  post(body: Buffer, abort: AbortSignal): Promise<void>;
+  close(): void;
 }
 
-class JaegerThriftSender implements ExportSender<'traces'> {
-  constructor(
-    private readonly url: URL,
-    private readonly headers: Record<string, string>,
-    private readonly agent: http.Agent,
-  ) {}
+interface Progress {
+  /** Index of the first batch not yet accepted or refused. */
+  next: number;
+  rejected: number;
+  error?: string;
+}
+
+/**
+ * A Jaeger request carries one process, so data from several resources takes several requests.
+ * The helper retries with the same data object: remembering how far the previous attempt got keeps
+ * a retry from sending accepted resources again (Jaeger would store their spans twice), and a
+ * resource refused for good does not hold back the ones after it.
+ */
+class JaegerSender implements ExportSender<'traces'> {
+  private readonly progress = new WeakMap<TracesData, Progress>();
+
+  constructor(private readonly transport: JaegerTransport) {}
 
   async send(data: TracesData, _context: unknown, abort: AbortSignal): Promise<void> {
-    for (const batch of toJaegerBatches(data)) {
-      const reply = await httpPost(this.url, encodeThriftBatch(batch), { ...this.headers, 'content-type': 'application/x-thrift', 'user-agent': 'sluice' }, this.agent, abort);
-      throwUnlessOk(reply, (status) => status >= 500 || status === 429 || status === 408);
+    const batches = toJaegerBatches(data);
+    let progress = this.progress.get(data);
+    if (!progress) this.progress.set(data, (progress = { next: 0, rejected: 0 }));
+    for (; progress.next < batches.length; progress.next++) {
+      const batch = batches[progress.next]!;
+      try {
+        await this.transport.post(this.encode(batch), abort);
+      } catch (err) {
+        if (isRetryable(err)) throw err;
+        progress.rejected += batch.spans.length;
+        progress.error ??= (err as Error).message;
+      }
+    }
+    this.progress.delete(data);
+    if (progress.rejected > 0) throw new PermanentError(progress.error!, progress.rejected);
+  }
+
+  private encode(batch: JaegerBatch): Buffer {
+    try {
+      return this.transport.encode(batch);
+    } catch (err) {
+      // What cannot be encoded now never will be: retrying would only hold up the queue.
+      throw new PermanentError(`cannot encode spans as Jaeger ${this.transport.format}: ${(err as Error).message}`);
     }
   }
 
   async shutdown(): Promise<void> {
-    this.agent.destroy();
+    this.transport.close();
   }
+}
+
+function grpcTransport(endpoint: string, config: JaegerExporterConfig): JaegerTransport {
+  const { target, secure } = grpcTarget(endpoint, config.tls);
+  const credentials = grpcCredentials(secure, config.tls);
+  const options = baseChannelOptions(config.tls);
+  const metadata = grpcMetadata(config.headers);
+  let client: grpc.Client | undefined;
+  return {
+    format: 'api_v2 protobuf',
+    encode: encodePostSpans,
+    async post(body, abort) {
+      client ??= new grpc.Client(target, credentials, options);
+      await unaryCall(client, POST_SPANS_PATH, body, metadata, abort);
+    },
+    close() {
+      client?.close();
+      client = undefined;
+    },
+  };
+}
+
+function thriftHttpTransport(endpoint: string, config: JaegerExporterConfig): JaegerTransport {
+  const url = new URL(endpoint);
+  const agent: http.Agent = keepAliveAgent(url, config.tls);
+  const headers = { ...config.headers, 'content-type': 'application/x-thrift', 'user-agent': 'sluice' };
+  return {
+    format: 'Thrift',
+    encode: encodeThriftBatch,
+    async post(body, abort) {
+      throwUnlessOk(await httpPost(url, body, headers, agent, abort), (status) => status >= 500 || status === 429 || status === 408);
+    },
+    close() {
+      agent.destroy();
+    },
+  };
 }
 
 export const jaegerExporterFactory: ExporterFactory<JaegerExporterConfig> = {
@@ -89,15 +139,7 @@ export const jaegerExporterFactory: ExporterFactory<JaegerExporterConfig> = {
   schema: jaegerSchema,
   create(settings, config) {
     const endpoint = config.endpoint ?? DEFAULT_ENDPOINT[config.protocol];
-    if (config.protocol === 'thrift_http') {
-      const url = new URL(endpoint);
-      return createExporter(settings, 'traces', config, new JaegerThriftSender(url, config.headers, keepAliveAgent(url, config.tls)));
-    }
-    const { target, secure } = grpcTarget(endpoint, config.tls);
-    const credentials = grpcCredentials(secure, config.tls);
-    const options: grpc.ChannelOptions = { 'grpc.primary_user_agent': 'sluice' };
-    if (config.tls.server_name_override) options['grpc.ssl_target_name_override'] = config.tls.server_name_override;
-    const sender = new JaegerGrpcSender(() => new grpc.Client(target, credentials, options), grpcMetadata(config.headers));
-    return createExporter(settings, 'traces', config, sender);
+    const transport = config.protocol === 'thrift_http' ? thriftHttpTransport(endpoint, config) : grpcTransport(endpoint, config);
+    return createExporter(settings, 'traces', config, new JaegerSender(transport));
   },
 };

@@ -1,4 +1,4 @@
-// One HTTP(S) POST with a bounded response body: what every HTTP-speaking exporter sends with.
+// One HTTP(S) POST (or PUT) with a bounded response body: what every HTTP-speaking exporter sends with.
 // Status mapping stays with each exporter, since backends disagree on what is retryable.
 import http from 'node:http';
 import https from 'node:https';
@@ -14,10 +14,10 @@ export interface HttpReply {
   body: Buffer;
 }
 
-export function httpPost(url: URL, body: Buffer, headers: http.OutgoingHttpHeaders, agent: http.Agent, abort: AbortSignal): Promise<HttpReply> {
+export function httpPost(url: URL, body: Buffer, headers: http.OutgoingHttpHeaders, agent: http.Agent, abort: AbortSignal, method: 'POST' | 'PUT' = 'POST'): Promise<HttpReply> {
   const request = url.protocol === 'https:' ? https.request : http.request;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': body.length }, agent, signal: abort }, (res) => {
+    const req = request(url, { method, headers: { ...headers, 'content-length': body.length }, agent, signal: abort }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -9,7 +9,7 @@ import { TRUNCATED_SUFFIX } from '../../src/exporters/awscloudwatchlogs/events.j
 import { receiverContext } from '../../src/pipeline/envelope.js';
 import type { KeyValue, LogRecord, LogsData } from '../../src/pdata/types.js';
 import { startAwsEndpoint, useTestCredentials, type AwsReply } from '../helpers/aws.js';
-import { startExporter, submit, type ExporterHarness } from '../helpers/exporter-harness.js';
+import { settleWithRetries, startExporter, submit, type ExporterHarness } from '../helpers/exporter-harness.js';
 import { waitUntil } from '../helpers/wait.js';
 
 useTestCredentials();
@@ -160,9 +160,7 @@ test('throttling is retried on the back-off; a wrongly signed request is permane
     { retry_on_failure: { initial_interval: '1s', randomization_factor: 0 } },
     async (h, calls) => {
       const outcome = submit(h.exporter, 'logs', logs([rec(NOW, 'retry me')]), receiverContext('otlp'));
-      await waitUntil(() => calls.length === 1, 5000, () => `${calls.length} calls`);
-      await h.clock.advance(1000);
-      await waitUntil(() => outcome.state !== 'pending', 5000, () => `${calls.length} calls`);
+      await settleWithRetries(h, outcome, 500);
       assert.equal(outcome.state, 'acked');
       assert.equal(puts(calls).length, 2);
     },

@@ -20,7 +20,7 @@ import { encodePostSpans } from '../../src/exporters/jaeger/proto.js';
 import { encodeThriftBatch } from '../../src/exporters/jaeger/thrift.js';
 import { receiverContext } from '../../src/pipeline/envelope.js';
 import type { KeyValue, TracesData } from '../../src/pdata/types.js';
-import { startExporter, submit, type ExporterHarness } from '../helpers/exporter-harness.js';
+import { settleWithRetries, startExporter, submit, type ExporterHarness } from '../helpers/exporter-harness.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
@@ -226,9 +226,7 @@ test('grpc: UNAVAILABLE is retried, INVALID_ARGUMENT is permanent and counted', 
   const single = (): TracesData => ({ resourceSpans: [traces().resourceSpans[0]!] });
   try {
     const outcome = submit(h.exporter, 'traces', single(), receiverContext('otlp'));
-    await waitUntil(() => collector.requests.length === 1, 5000, () => `${collector.requests.length} requests`);
-    await h.clock.advance(1000);
-    await waitUntil(() => outcome.state !== 'pending', 5000, () => `${collector.requests.length} requests`);
+    await settleWithRetries(h, outcome, 500);
     assert.equal(outcome.state, 'acked');
     assert.equal(collector.requests.length, 2);
     await assert.rejects(deliver(h, single()), /gRPC INVALID_ARGUMENT: answered INVALID_ARGUMENT/);
@@ -338,9 +336,7 @@ test('thrift_http: 503 is retried, 400 is permanent and counted', async () => {
   const single = (): TracesData => ({ resourceSpans: [traces().resourceSpans[0]!] });
   try {
     const outcome = submit(h.exporter, 'traces', single(), receiverContext('otlp'));
-    await waitUntil(() => collector.requests.length === 1, 5000, () => `${collector.requests.length} requests`);
-    await h.clock.advance(1000);
-    await waitUntil(() => outcome.state !== 'pending', 5000, () => `${collector.requests.length} requests`);
+    await settleWithRetries(h, outcome, 500);
     assert.equal(outcome.state, 'acked');
     await assert.rejects(deliver(h, single()), /HTTP 400: Unable to process request body/);
     assert.equal(collector.requests.length, 3);
@@ -361,9 +357,7 @@ test('grpc: a retry resumes at the resource that failed instead of sending the a
   });
   try {
     const outcome = submit(h.exporter, 'traces', traces(), receiverContext('otlp'));
-    await waitUntil(() => collector.requests.length === 2, 5000, () => `${collector.requests.length} requests`);
-    await h.clock.advance(1000);
-    await waitUntil(() => outcome.state !== 'pending', 5000, () => `${collector.requests.length} requests`);
+    await settleWithRetries(h, outcome, 500);
     assert.equal(outcome.state, 'acked', outcome.error?.message);
     const services = collector.requests.map((r) => (r.body.batch as { process: { serviceName: string } }).process.serviceName);
     assert.deepEqual(services, ['checkout', 'unknown_service', 'unknown_service']);

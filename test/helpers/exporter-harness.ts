@@ -67,3 +67,16 @@ export async function startExporter<C>(factory: ExporterFactory<C>, id: string, 
   await exporter.start();
   return { id, clock, telemetry, logs, exporter, counter: (name) => exporterCounter(telemetry, name, id) };
 }
+
+/**
+ * Advances virtual time in `stepMs` steps, letting real I/O run in between, until `outcome` is
+ * settled: a retry's timer is only scheduled once the failed reply has arrived over the socket,
+ * which a single advance may come too early for.
+ */
+export async function settleWithRetries(h: ExporterHarness, outcome: Outcome, stepMs: number, maxSteps = 200): Promise<void> {
+  for (let i = 0; i < maxSteps && outcome.state === 'pending'; i++) {
+    await h.clock.advance(stepMs);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.notEqual(outcome.state, 'pending', `still pending after ${maxSteps} steps of ${stepMs} ms`);
+}

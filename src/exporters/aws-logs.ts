@@ -47,6 +47,13 @@ export function cloudWatchLogsClient(config: AwsConnection): CloudWatchLogsClien
   return new CloudWatchLogsClient(awsClientConfig(config));
 }
 
+/** One PutLogEvents call's worth. */
+export interface LogBatch {
+  group: string;
+  stream: string;
+  events: LogEvent[];
+}
+
 export interface GroupSettings {
   /** Days; applied when this writer creates the group. */
   retentionDays?: number;
@@ -61,12 +68,13 @@ export class LogEventWriter {
     private readonly group: GroupSettings = {},
   ) {}
 
-  async write(logGroupName: string, logStreamName: string, events: LogEvent[], abort: AbortSignal): Promise<void> {
-    for (const batch of batchEvents(events)) await this.put(logGroupName, logStreamName, batch, abort);
+  /** The PutLogEvents calls that carry `events` to a group and stream. */
+  static batches(group: string, stream: string, events: LogEvent[]): LogBatch[] {
+    return batchEvents(events).map((batch) => ({ group, stream, events: batch }));
   }
 
-  private async put(group: string, stream: string, batch: LogEvent[], abort: AbortSignal): Promise<void> {
-    const command = () => new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: batch.map((e) => ({ timestamp: e.timestamp, message: e.message })) });
+  async put({ group, stream, events }: LogBatch, abort: AbortSignal): Promise<void> {
+    const command = () => new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: events.map((e) => ({ timestamp: e.timestamp, message: e.message })) });
     try {
       await this.client.send(command(), { abortSignal: abort });
     } catch (err) {

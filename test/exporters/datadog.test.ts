@@ -15,6 +15,7 @@ import type { KeyValue, Metric, MetricsData } from '../../src/pdata/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { eventually, startVictoriaMetrics, type Backend } from '../helpers/servers.js';
+import { settleWithRetries, startExporter, submit } from '../helpers/exporter-harness.js';
 
 const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 const START = Long.fromString('1700000000000000000', true);
@@ -95,5 +96,38 @@ test('v1 series are ingested by a real VictoriaMetrics and queryable with their 
   } finally {
     await exporter?.shutdown(Date.now());
     vm?.stop();
+  }
+});
+
+test('a retried batch sends the same counts again: cumulative increases are computed once per batch', async () => {
+  const counts: number[][] = [];
+  const statuses = [202, 503, 202];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const payload = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()) as { series: { metric: string; points: { value: number }[] }[] };
+      counts.push(payload.series.filter((s) => s.metric === 'orders.placed').flatMap((s) => s.points.map((p) => p.value)));
+      res.writeHead(statuses.shift() ?? 202).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const h = await startExporter(datadogExporterFactory, 'datadog', 'metrics', {
+    api: { key: 'k' },
+    metrics: { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+    sending_queue: { enabled: false },
+    retry_on_failure: { initial_interval: '1s', randomization_factor: 0 },
+  });
+  try {
+    for (const value of [5, 12]) {
+      const outcome = submit(h.exporter, 'metrics', request([counter(value), gauge]), receiverContext('otlp'));
+      await settleWithRetries(h, outcome, 500);
+      assert.equal(outcome.state, 'acked');
+    }
+    // The first sighting is the baseline (gauge only); the increase of 7 is sent, refused with 503, and sent again as 7.
+    assert.deepEqual(counts, [[], [7], [7]]);
+  } finally {
+    await h.exporter.shutdown(h.clock.now());
+    server.close();
   }
 });

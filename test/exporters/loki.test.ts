@@ -271,3 +271,19 @@ test('429 and 5xx are retried; 400 is permanent, counted, and logged once per st
     [503, 429, 204, 400, 400],
   );
 });
+
+test('a retry resends only the tenants Loki has not accepted yet', async () => {
+  await withExporter(
+    { tenant: { source: 'attributes', value: 'tenant.id' }, retry_on_failure: { initial_interval: '1s', randomization_factor: 0 } },
+    async (h, loki) => {
+      const data: LogsData = {
+        resourceLogs: ['acme', 'globex'].map((tenant) => ({ resource: { attributes: [kv('service.name', 'svc'), kv('tenant.id', tenant)] }, scopeLogs: [{ logRecords: [record(T0, `for ${tenant}`)] }] })),
+      };
+      const outcome = submit(h.exporter, 'logs', data, receiverContext('otlp'));
+      await settleWithRetries(h, outcome, 500);
+      assert.equal(outcome.state, 'acked');
+      assert.deepEqual(loki.received.map((r) => r.headers['x-scope-orgid']), ['acme', 'globex', 'globex']);
+    },
+    [204, 503],
+  );
+});

@@ -8,7 +8,8 @@ import { createExporter, exporterHelperConfig, type ExportSender } from '../../p
 import type { LogsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { awsConnectionConfig } from '../aws-client.js';
-import { cloudWatchLogsClient, LogEventWriter } from '../aws-logs.js';
+import { cloudWatchLogsClient, LogEventWriter, type LogBatch } from '../aws-logs.js';
+import { PartedSend } from '../../pipeline/parted-send.js';
 import { toLogEvents } from './events.js';
 
 /** The retention periods CloudWatch accepts, in days (0: never expire). */
@@ -35,6 +36,7 @@ export type CloudWatchLogsConfig = Infer<typeof cloudWatchLogsSchema>;
 
 class PutLogEventsSender implements ExportSender<'logs'> {
   private warnedOutOfRange = false;
+  private readonly parts = new PartedSend<LogBatch>((batch) => batch.events.length);
 
   constructor(
     private readonly writer: LogEventWriter,
@@ -44,6 +46,10 @@ class PutLogEventsSender implements ExportSender<'logs'> {
   ) {}
 
   async send(data: LogsData, _context: unknown, abort: AbortSignal): Promise<void> {
+    await this.parts.send(data, () => this.batches(data), (batch) => this.writer.put(batch, abort));
+  }
+
+  private batches(data: LogsData): LogBatch[] {
     const { events, outOfRange, truncated } = toLogEvents(data, { raw: this.config.raw_log, nowMs: Date.now() });
     if (outOfRange > 0) {
       this.telemetry.sendFailed(outOfRange);
@@ -53,7 +59,7 @@ class PutLogEventsSender implements ExportSender<'logs'> {
       }
     }
     if (truncated > 0) this.logger.debug({ truncated }, 'records above CloudWatch\'s 256 KiB event limit were truncated');
-    if (events.length) await this.writer.write(this.config.log_group_name, this.config.log_stream_name, events, abort);
+    return LogEventWriter.batches(this.config.log_group_name, this.config.log_stream_name, events);
   }
 
   async shutdown(): Promise<void> {

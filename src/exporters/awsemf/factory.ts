@@ -6,7 +6,8 @@ import { createExporter, exporterHelperConfig, type ExportSender } from '../../p
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { EmfTranslator, fillPlaceholders, type EmfEvent } from './emf.js';
-import { cloudWatchLogsClient, LogEventWriter } from '../aws-logs.js';
+import { cloudWatchLogsClient, LogEventWriter, type LogBatch } from '../aws-logs.js';
+import { PartedSend } from '../../pipeline/parted-send.js';
 import { awsConnectionConfig } from '../aws-client.js';
 
 const emfSchema = s.object({
@@ -42,6 +43,8 @@ export type EmfExporterConfig = Infer<typeof emfSchema>;
 
 class EmfSender implements ExportSender<'metrics'> {
   private readonly translator: EmfTranslator;
+  /** Items of a part are EMF events, the nearest countable thing to the points they carry. */
+  private readonly parts = new PartedSend<LogBatch>((batch) => batch.events.length);
 
   constructor(
     private readonly writer: LogEventWriter,
@@ -52,6 +55,11 @@ class EmfSender implements ExportSender<'metrics'> {
   }
 
   async send(data: MetricsData, _context: unknown, abort: AbortSignal): Promise<void> {
+    await this.parts.send(data, () => this.batches(data), (batch) => this.writer.put(batch, abort));
+  }
+
+  /** Translated once per batch: a retry must not compute cumulative increases a second time. */
+  private batches(data: MetricsData): LogBatch[] {
     const { events, skipped } = this.translator.translate(data);
     if (skipped > 0) this.telemetry.sendFailed(skipped);
     // Placeholders may send one batch's resources to different groups and streams.
@@ -62,10 +70,10 @@ class EmfSender implements ExportSender<'metrics'> {
       list.push(e);
       byDestination.set(key, list);
     }
-    for (const [key, list] of byDestination) {
+    return [...byDestination].flatMap(([key, list]) => {
       const [group, stream] = key.split('\u0000') as [string, string];
-      await this.writer.write(group, stream, list, abort);
-    }
+      return LogEventWriter.batches(group, stream, list);
+    });
   }
 
   async shutdown(): Promise<void> {

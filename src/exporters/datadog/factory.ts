@@ -14,9 +14,10 @@ import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { clientTlsSchema } from '../client-tls.js';
 import { httpPost, keepAliveAgent, throwUnlessOk } from '../http-post.js';
 import { chunkBySize } from '../../pipeline/chunk.js';
-import { chunkPoints, DatadogMetricsTranslator, seriesV1, seriesV2 } from './metrics.js';
-import { DatadogTraceTranslator } from './traces.js';
-import { toLogRequests } from './logs.js';
+import { PartedSend } from '../../pipeline/parted-send.js';
+import { chunkPoints, DatadogMetricsTranslator, seriesV1, seriesV2, type DatadogPoint } from './metrics.js';
+import { DatadogTraceTranslator, type DatadogSpan } from './traces.js';
+import { toLogRequests, type DatadogLogItem } from './logs.js';
 import { packageVersion } from '../../paths.js';
 
 const gzipAsync = promisify(gzip);
@@ -64,6 +65,7 @@ async function postGzipJson(url: URL, payload: unknown, config: DatadogExporterC
 
 class DatadogMetricsSender implements ExportSender<'metrics'> {
   private readonly translator = new DatadogMetricsTranslator();
+  private readonly parts = new PartedSend<DatadogPoint[]>((chunk) => chunk.length);
 
   constructor(
     private readonly url: URL,
@@ -74,13 +76,18 @@ class DatadogMetricsSender implements ExportSender<'metrics'> {
   ) {}
 
   async send(data: MetricsData, _context: unknown, abort: AbortSignal): Promise<void> {
+    const toBody = this.config.metrics.api_version === 'v1' ? seriesV1 : seriesV2;
+    await this.parts.send(data, () => this.chunks(data), (chunk) => postGzipJson(this.url, toBody(chunk), this.config, this.agent, abort));
+  }
+
+  /** Translated once per batch: a retry must not compute cumulative increases a second time. */
+  private chunks(data: MetricsData): DatadogPoint[][] {
     const { points, skipped } = this.translator.translate(data);
     if (skipped > 0) {
       this.telemetry.sendFailed(skipped);
       this.logger.debug({ skipped }, 'points with no Datadog form (first cumulative sighting, summaries, exponential histograms) not sent');
     }
-    const toBody = this.config.metrics.api_version === 'v1' ? seriesV1 : seriesV2;
-    for (const chunk of chunkPoints(points, MAX_PAYLOAD_BYTES)) await postGzipJson(this.url, toBody(chunk), this.config, this.agent, abort);
+    return chunkPoints(points, MAX_PAYLOAD_BYTES);
   }
 
   async shutdown(): Promise<void> {
@@ -89,6 +96,8 @@ class DatadogMetricsSender implements ExportSender<'metrics'> {
 }
 
 class DatadogLogsSender implements ExportSender<'logs'> {
+  private readonly parts = new PartedSend<DatadogLogItem[]>((items) => items.length);
+
   constructor(
     private readonly url: URL,
     private readonly config: DatadogExporterConfig,
@@ -98,13 +107,17 @@ class DatadogLogsSender implements ExportSender<'logs'> {
   ) {}
 
   async send(data: LogsData, _context: unknown, abort: AbortSignal): Promise<void> {
+    await this.parts.send(data, () => this.requests(data), (items) => postGzipJson(this.url, items, this.config, this.agent, abort));
+  }
+
+  private requests(data: LogsData): DatadogLogItem[][] {
     const { requests, truncated, dropped } = toLogRequests(data, this.config.hostname);
     if (truncated > 0) this.logger.debug({ truncated }, 'log messages cut to fit Datadog\'s 1 MB per entry');
     if (dropped > 0) {
       this.telemetry.sendFailed(dropped);
       this.logger.warn({ dropped }, 'log records whose attributes alone exceed Datadog\'s 1 MB per entry were dropped');
     }
-    for (const items of requests) await postGzipJson(this.url, items, this.config, this.agent, abort);
+    return requests;
   }
 
   async shutdown(): Promise<void> {
@@ -117,6 +130,7 @@ const MAX_TRACE_PAYLOAD_BYTES = 10_000_000;
 
 class DatadogTracesSender implements ExportSender<'traces'> {
   private readonly translator = new DatadogTraceTranslator();
+  private readonly parts = new PartedSend<DatadogSpan[][]>((chunk) => chunk.reduce((n, trace) => n + trace.length, 0));
 
   private readonly version = packageVersion();
 
@@ -127,24 +141,26 @@ class DatadogTracesSender implements ExportSender<'traces'> {
   ) {}
 
   async send(data: TracesData, _context: unknown, abort: AbortSignal): Promise<void> {
-    const traces = this.translator.translate(data);
     // A rough size per span (ids, names, a dozen tags) is enough to keep requests under the limit.
-    for (const chunk of chunkBySize(traces, (trace) => trace.length * 600, MAX_TRACE_PAYLOAD_BYTES)) {
-      const body = Buffer.from(msgpack(chunk, { useBigInt64: true }));
-      const headers = {
-        'content-type': 'application/msgpack',
-        'datadog-meta-lang': 'otlp',
-        'datadog-meta-lang-version': process.version,
-        'datadog-meta-tracer-version': this.version,
-        // _top_level is set here, so the agent must not recompute it.
-        'datadog-client-computed-top-level': 'yes',
-        'x-datadog-trace-count': String(chunk.length),
-        'user-agent': 'sluice',
-      };
-      const reply = await httpPost(this.url, body, headers, this.agent, abort, 'PUT');
-      throwUnlessOk(reply, retryable);
-      this.takeRates(reply.body);
-    }
+    const split = () => chunkBySize(this.translator.translate(data), (trace) => trace.length * 600, MAX_TRACE_PAYLOAD_BYTES);
+    await this.parts.send(data, split, (chunk) => this.put(chunk, abort));
+  }
+
+  private async put(chunk: DatadogSpan[][], abort: AbortSignal): Promise<void> {
+    const body = Buffer.from(msgpack(chunk, { useBigInt64: true }));
+    const headers = {
+      'content-type': 'application/msgpack',
+      'datadog-meta-lang': 'otlp',
+      'datadog-meta-lang-version': process.version,
+      'datadog-meta-tracer-version': this.version,
+      // _top_level is set here, so the agent must not recompute it.
+      'datadog-client-computed-top-level': 'yes',
+      'x-datadog-trace-count': String(chunk.length),
+      'user-agent': 'sluice',
+    };
+    const reply = await httpPost(this.url, body, headers, this.agent, abort, 'PUT');
+    throwUnlessOk(reply, retryable);
+    this.takeRates(reply.body);
   }
 
   /** The agent answers with the sampling rates it wants per service and env. */

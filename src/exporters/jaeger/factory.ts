@@ -5,7 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import { s, type Infer } from '../../config/schema.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
-import { isRetryable, PermanentError } from '../../pipeline/errors.js';
+import { PermanentError } from '../../pipeline/errors.js';
+import { PartedSend } from '../../pipeline/parted-send.js';
 import type { TracesData } from '../../pdata/types.js';
 import { clientTlsSchema } from '../client-tls.js';
 import { baseChannelOptions, grpcCredentials, grpcMetadata, grpcTarget, unaryCall } from '../grpc-client.js';
@@ -45,40 +46,14 @@ interface JaegerTransport {
   close(): void;
 }
 
-interface Progress {
-  /** Index of the first batch not yet accepted or refused. */
-  next: number;
-  rejected: number;
-  error?: string;
-}
-
-/**
- * A Jaeger request carries one process, so data from several resources takes several requests.
- * The helper retries with the same data object: remembering how far the previous attempt got keeps
- * a retry from sending accepted resources again (Jaeger would store their spans twice), and a
- * resource refused for good does not hold back the ones after it.
- */
+/** A Jaeger request carries one process, so data from several resources takes several requests. */
 class JaegerSender implements ExportSender<'traces'> {
-  private readonly progress = new WeakMap<TracesData, Progress>();
+  private readonly parts = new PartedSend<JaegerBatch>((batch) => batch.spans.length);
 
   constructor(private readonly transport: JaegerTransport) {}
 
   async send(data: TracesData, _context: unknown, abort: AbortSignal): Promise<void> {
-    const batches = toJaegerBatches(data);
-    let progress = this.progress.get(data);
-    if (!progress) this.progress.set(data, (progress = { next: 0, rejected: 0 }));
-    for (; progress.next < batches.length; progress.next++) {
-      const batch = batches[progress.next]!;
-      try {
-        await this.transport.post(this.encode(batch), abort);
-      } catch (err) {
-        if (isRetryable(err)) throw err;
-        progress.rejected += batch.spans.length;
-        progress.error ??= (err as Error).message;
-      }
-    }
-    this.progress.delete(data);
-    if (progress.rejected > 0) throw new PermanentError(progress.error!, progress.rejected);
+    await this.parts.send(data, () => toJaegerBatches(data), (batch) => this.transport.post(this.encode(batch), abort));
   }
 
   private encode(batch: JaegerBatch): Buffer {

@@ -8,6 +8,7 @@ import type { ExporterFactory } from '../../pipeline/component.js';
 import type { EnvelopeContext } from '../../pipeline/envelope.js';
 import { createExporter, exporterHelperConfig, type ExportSender } from '../../pipeline/exporter-helper.js';
 import { PermanentError } from '../../pipeline/errors.js';
+import { PartedSend } from '../../pipeline/parted-send.js';
 import type { LogsData } from '../../pdata/types.js';
 import { loadProtos } from '../../codec/proto-root.js';
 import { clientTlsSchema } from '../client-tls.js';
@@ -96,6 +97,7 @@ function jsonBody(streams: LokiStream[]): Buffer {
 
 class LokiSender implements ExportSender<'logs'> {
   private readonly reported = new Set<string>();
+  private readonly parts = new PartedSend<[string | undefined, LokiStream[]]>(([, streams]) => streams.reduce((n, st) => n + st.entries.length, 0));
   private readonly headers: http.OutgoingHttpHeaders;
 
   constructor(
@@ -114,6 +116,11 @@ class LokiSender implements ExportSender<'logs'> {
   }
 
   async send(data: LogsData, context: EnvelopeContext, abort: AbortSignal): Promise<void> {
+    await this.parts.send(data, () => this.byTenant(data, context), ([tenant, streams]) => this.push(tenant, streams, abort));
+  }
+
+  /** One request per tenant: X-Scope-OrgID applies to a whole push. */
+  private byTenant(data: LogsData, context: EnvelopeContext): [string | undefined, LokiStream[]][] {
     const tenantConfig = this.config.tenant;
     const streams = toStreams(data, {
       format: this.config.format,
@@ -123,16 +130,16 @@ class LokiSender implements ExportSender<'logs'> {
       defaultLabels: this.config.default_labels_enabled,
       tenantAttribute: tenantConfig?.source === 'attributes' ? tenantConfig.value : undefined,
     });
-    const fixedTenant =
-      tenantConfig?.source === 'static' ? tenantConfig.value : tenantConfig?.source === 'context' ? context.metadata.get(tenantConfig.value.toLowerCase())?.[0] : undefined;
-    const byTenant = new Map<string | undefined, LokiStream[]>();
+    const fixed = tenantConfig?.source === 'static' || tenantConfig?.source === 'context';
+    const fixedTenant = tenantConfig?.source === 'static' ? tenantConfig.value : tenantConfig?.source === 'context' ? context.metadata.get(tenantConfig.value.toLowerCase())?.[0] : undefined;
+    const groups = new Map<string | undefined, LokiStream[]>();
     for (const stream of streams) {
-      const tenant = tenantConfig?.source === 'static' || tenantConfig?.source === 'context' ? fixedTenant : stream.tenant;
-      const list = byTenant.get(tenant) ?? [];
+      const tenant = fixed ? fixedTenant : stream.tenant;
+      const list = groups.get(tenant) ?? [];
       list.push(stream);
-      byTenant.set(tenant, list);
+      groups.set(tenant, list);
     }
-    for (const [tenant, list] of byTenant) await this.push(tenant, list, abort);
+    return [...groups];
   }
 
   private async push(tenant: string | undefined, streams: LokiStream[], abort: AbortSignal): Promise<void> {

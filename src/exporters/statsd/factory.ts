@@ -11,6 +11,7 @@ import { RetryableError } from '../../pipeline/errors.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { packLines, StatsdEncoder } from './encoder.js';
+import { PartedSend } from '../../pipeline/parted-send.js';
 import { assertUnixDatagramAvailable, UnixDatagramClient } from './unix-datagram.js';
 
 const statsdSchema = s
@@ -33,6 +34,8 @@ class StatsdSender implements ExportSender<'metrics'> {
   private udp: dgram.Socket | undefined;
   private tcp: net.Socket | undefined;
   private readonly unix: UnixDatagramClient | undefined;
+  /** Items of a payload are its lines, the nearest countable thing to the points they carry. */
+  private readonly parts = new PartedSend<{ text: string; lines: number }>((payload) => payload.lines);
   private readonly host: string = '';
   private readonly port: number = 0;
 
@@ -47,15 +50,23 @@ class StatsdSender implements ExportSender<'metrics'> {
   }
 
   async send(data: MetricsData, _context: unknown, abort: AbortSignal): Promise<void> {
+    await this.parts.send(data, () => this.payloads(data), (payload) => {
+      if (this.config.protocol === 'tcp') return this.sendTcp(payload.text);
+      if (this.unix) return this.unix.send(Buffer.from(payload.text), abort);
+      return this.sendUdp(payload.text);
+    });
+  }
+
+  /** Encoded once per batch: a retry must not compute cumulative increases a second time. */
+  private payloads(data: MetricsData): { text: string; lines: number }[] {
     const { lines, skipped } = this.encoder.encode(data);
     if (skipped > 0) {
       this.telemetry.sendFailed(skipped);
       this.logger.debug({ skipped }, 'points with no StatsD form (first cumulative sighting, summaries, exponential histograms) not sent');
     }
-    if (lines.length === 0) return;
-    if (this.config.protocol === 'tcp') await this.sendTcp(`${lines.join('\n')}\n`);
-    else if (this.unix) for (const packet of packLines(lines, this.config.max_packet_size)) await this.unix.send(Buffer.from(packet), abort);
-    else for (const packet of packLines(lines, this.config.max_packet_size)) await this.sendUdp(packet);
+    if (lines.length === 0) return [];
+    if (this.config.protocol === 'tcp') return [{ text: `${lines.join('\n')}\n`, lines: lines.length }];
+    return packLines(lines, this.config.max_packet_size).map((text) => ({ text, lines: text.split('\n').length }));
   }
 
   private sendUdp(packet: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { Factory } from './pipeline/component.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory_limiter/factory.js';
+import { probabilisticSamplerProcessorFactory } from './processors/probabilistic_sampler/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
@@ -23,6 +24,7 @@ export const factories: readonly Factory[] = [
   otlpReceiverFactory,
   batchProcessorFactory,
   memoryLimiterProcessorFactory,
+  probabilisticSamplerProcessorFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   debugExporterFactory,

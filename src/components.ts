@@ -4,6 +4,8 @@ import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory_limiter/factory.js';
 import { probabilisticSamplerProcessorFactory } from './processors/probabilistic_sampler/factory.js';
+import { cumulativeToDeltaProcessorFactory } from './processors/cumulativetodelta/factory.js';
+import { deltaToCumulativeProcessorFactory } from './processors/deltatocumulative/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
@@ -25,6 +27,8 @@ export const factories: readonly Factory[] = [
   batchProcessorFactory,
   memoryLimiterProcessorFactory,
   probabilisticSamplerProcessorFactory,
+  cumulativeToDeltaProcessorFactory,
+  deltaToCumulativeProcessorFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   debugExporterFactory,

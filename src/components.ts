@@ -20,6 +20,7 @@ import { jaegerExporterFactory } from './exporters/jaeger/factory.js';
 import { awsCloudWatchLogsExporterFactory } from './exporters/awscloudwatchlogs/factory.js';
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { routingConnectorFactory } from './connectors/routing/factory.js';
+import { countConnectorFactory } from './connectors/count/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
 export const factories: readonly Factory[] = [
@@ -43,6 +44,7 @@ export const factories: readonly Factory[] = [
   awsCloudWatchLogsExporterFactory,
   forwardConnectorFactory,
   routingConnectorFactory,
+  countConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];
 

@@ -6,6 +6,7 @@ import { memoryLimiterProcessorFactory } from './processors/memory_limiter/facto
 import { probabilisticSamplerProcessorFactory } from './processors/probabilistic_sampler/factory.js';
 import { cumulativeToDeltaProcessorFactory } from './processors/cumulativetodelta/factory.js';
 import { deltaToCumulativeProcessorFactory } from './processors/deltatocumulative/factory.js';
+import { intervalProcessorFactory } from './processors/interval/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
@@ -30,6 +31,7 @@ export const factories: readonly Factory[] = [
   probabilisticSamplerProcessorFactory,
   cumulativeToDeltaProcessorFactory,
   deltaToCumulativeProcessorFactory,
+  intervalProcessorFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   debugExporterFactory,

@@ -2,7 +2,7 @@
 // include/exclude metric filter, a stream's identity, a bounded table of per-stream state that
 // forgets streams not seen for a while, and walking and pruning a request's metrics.
 import { s, type Infer } from '../config/schema.js';
-import type { KeyValue, Metric, MetricsData } from '../pdata/types.js';
+import type { InstrumentationScope, KeyValue, Metric, MetricsData, Resource } from '../pdata/types.js';
 import { attributesKey, resourceKey } from '../pdata/resource.js';
 import { metricPointCount } from '../pdata/count.js';
 
@@ -110,7 +110,9 @@ export class StreamTable<S> {
 
 export interface MetricVisit {
   metric: Metric;
+  resource: Resource | undefined;
   resourceId: string;
+  scope: InstrumentationScope | undefined;
   scopeId: string;
 }
 
@@ -122,7 +124,7 @@ export function forEachMetric(data: MetricsData, visit: (v: MetricVisit) => void
     rm.scopeMetrics = (rm.scopeMetrics ?? []).filter((sm) => {
       const scopeId = `${sm.scope?.name ?? ''}\u0000${sm.scope?.version ?? ''}`;
       sm.metrics = (sm.metrics ?? []).filter((metric) => {
-        visit({ metric, resourceId, scopeId });
+        visit({ metric, resource: rm.resource, resourceId, scope: sm.scope, scopeId });
         const n = metricPointCount(metric);
         points += n;
         return n > 0;

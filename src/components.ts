@@ -22,6 +22,7 @@ import { awsCloudWatchLogsExporterFactory } from './exporters/awscloudwatchlogs/
 import { forwardConnectorFactory } from './connectors/forward/factory.js';
 import { routingConnectorFactory } from './connectors/routing/factory.js';
 import { countConnectorFactory } from './connectors/count/factory.js';
+import { spanMetricsConnectorFactory } from './connectors/spanmetrics/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
 
 export const factories: readonly Factory[] = [
@@ -47,6 +48,7 @@ export const factories: readonly Factory[] = [
   forwardConnectorFactory,
   routingConnectorFactory,
   countConnectorFactory,
+  spanMetricsConnectorFactory,
   healthCheckExtensionFactory,
 ] as readonly Factory[];
 

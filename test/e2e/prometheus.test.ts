@@ -8,33 +8,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
 import { receiverPorts, startService } from '../helpers/service.js';
 import { freePort } from '../helpers/ports.js';
-import { eventually, promQuery, startPrometheus, type Backend } from '../helpers/servers.js';
+import { eventually, prometheusRate, promQuery, startPrometheus, type Backend, type RangeSample } from '../helpers/servers.js';
 import type { Service } from '../../src/service/service.js';
-
-interface RangeSample {
-  metric: Record<string, string>;
-  values: [number, string][];
-}
-
-/**
- * Prometheus's rate() for a counter without resets: the increase extrapolated to the window's edges,
- * per second. Times are integer milliseconds, as Prometheus keeps them, so the arithmetic matches.
- */
-function expectedRate(samples: [number, number][], evalMs: number, rangeMs: number): number {
-  const [firstT, firstV] = samples[0]!;
-  const [lastT, lastV] = samples[samples.length - 1]!;
-  const increase = lastV - firstV;
-  const sampled = (lastT - firstT) / 1000;
-  const average = sampled / (samples.length - 1);
-  let toStart = (firstT - (evalMs - rangeMs)) / 1000;
-  const toEnd = (evalMs - lastT) / 1000;
-  if (increase > 0 && firstV >= 0) toStart = Math.min(toStart, sampled * (firstV / increase));
-  const threshold = average * 1.1;
-  let interval = sampled;
-  interval += toStart < threshold ? toStart : average / 2;
-  interval += toEnd < threshold ? toEnd : average / 2;
-  return (increase * (interval / sampled)) / (rangeMs / 1000);
-}
 
 test('Prometheus scrapes what the OpenTelemetry SDK pushed: exact values, names, labels, rate() and histogram_quantile()', async () => {
   const exporterPort = await freePort();
@@ -101,7 +76,7 @@ service:
     const samples = (raw[0] as unknown as RangeSample).values.map(([ts, v]) => [Math.round(Number(ts) * 1000), Number(v)] as [number, number]);
     const evalMs = samples[1]![0] + 5000;
     const rate = await promQuery(promPort, `rate(${selector}[1m])`, evalMs / 1000);
-    assert.equal(Number(rate[0]!.value[1]), expectedRate(samples, evalMs, 60_000));
+    assert.equal(Number(rate[0]!.value[1]), prometheusRate(samples, evalMs, 60_000));
   } finally {
     await meterProvider?.shutdown().catch(() => {});
     prometheus?.stop();

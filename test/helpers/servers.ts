@@ -62,3 +62,28 @@ export async function eventually(port: number, expr: string, accept: (r: PromSam
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+export interface RangeSample {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+
+/**
+ * Prometheus's rate() for a counter without resets: the increase extrapolated to the window's edges,
+ * per second. Times are integer milliseconds, as Prometheus keeps them, so the arithmetic matches.
+ */
+export function prometheusRate(samples: [number, number][], evalMs: number, rangeMs: number): number {
+  const [firstT, firstV] = samples[0]!;
+  const [lastT, lastV] = samples[samples.length - 1]!;
+  const increase = lastV - firstV;
+  const sampled = (lastT - firstT) / 1000;
+  const average = sampled / (samples.length - 1);
+  let toStart = (firstT - (evalMs - rangeMs)) / 1000;
+  const toEnd = (evalMs - lastT) / 1000;
+  if (increase > 0 && firstV >= 0) toStart = Math.min(toStart, sampled * (firstV / increase));
+  const threshold = average * 1.1;
+  let interval = sampled;
+  interval += toStart < threshold ? toStart : average / 2;
+  interval += toEnd < threshold ? toEnd : average / 2;
+  return (increase * (interval / sampled)) / (rangeMs / 1000);
+}

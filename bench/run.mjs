@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { benchExporterRate, SCENARIOS } from './exporter-rate.mjs';
+import { benchTailSampling } from './tail-sampling.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { otlpCodecs } = await import(join(ROOT, 'dist/src/codec/otlp-proto.js'));
@@ -256,6 +257,15 @@ service:
   row('ratio: sluice throughput / baseline', (spansPerSecond / base.spansPerSecond).toFixed(3));
   row('ratio: sluice CPU per span / baseline', (cpuMicrosPerSpan / base.cpuMicrosPerSpan).toFixed(2));
   if (profile.length) row('CPU profile of sluice written to', dir);
+
+  const ts = await benchTailSampling(ROOT);
+  console.log(`\ntail_sampling: ${ts.traces.toLocaleString('en')} distinct one-span traces at num_traces ${ts.held.toLocaleString('en')} (virtual time; the bound decides)`);
+  row('traces through (traces/s)', ts.tracesPerSecond.toFixed(0));
+  row('kept (1 % errors)', String(ts.kept));
+  row('baseline: live heap with the map full (MiB)', ts.baselineHeapMiB.toFixed(1));
+  row('live heap after the million (MiB)', ts.endHeapMiB.toFixed(1));
+  row('ratio: live heap after / baseline', (ts.endHeapMiB / ts.baselineHeapMiB).toFixed(2));
+  row('peak RSS of the driver (MiB)', ts.peakRssMiB.toFixed(1));
 
   // BENCH_EXPORTERS=loki,jaeger picks scenarios by the start of their title.
   const only = process.env.BENCH_EXPORTERS?.split(',').filter(Boolean);

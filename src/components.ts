@@ -7,6 +7,7 @@ import { probabilisticSamplerProcessorFactory } from './processors/probabilistic
 import { cumulativeToDeltaProcessorFactory } from './processors/cumulativetodelta/factory.js';
 import { deltaToCumulativeProcessorFactory } from './processors/deltatocumulative/factory.js';
 import { intervalProcessorFactory } from './processors/interval/factory.js';
+import { tailSamplingProcessorFactory } from './processors/tail_sampling/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
@@ -33,6 +34,7 @@ export const factories: readonly Factory[] = [
   cumulativeToDeltaProcessorFactory,
   deltaToCumulativeProcessorFactory,
   intervalProcessorFactory,
+  tailSamplingProcessorFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   debugExporterFactory,

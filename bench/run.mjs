@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { benchExporterRate, SCENARIOS } from './exporter-rate.mjs';
 import { benchTailSampling } from './tail-sampling.mjs';
+import { benchCardinality } from './cardinality.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { otlpCodecs } = await import(join(ROOT, 'dist/src/codec/otlp-proto.js'));
@@ -266,6 +267,14 @@ service:
   row('live heap after the million (MiB)', ts.endHeapMiB.toFixed(1));
   row('ratio: live heap after / baseline', (ts.endHeapMiB / ts.baselineHeapMiB).toFixed(2));
   row('peak RSS of the driver (MiB)', ts.peakRssMiB.toFixed(1));
+
+  const card = await benchCardinality(ROOT);
+  console.log(`\ncardinality_limiter: one metric, a new series per point`);
+  row('exact: live heap per tracked series (bytes)', `${card.exactBytesPerSeries.toFixed(0)} (${card.exactSeries.toLocaleString('en')} series)`);
+  row('probabilistic: live heap at 10,000 series (MiB)', card.heapAt10kMiB.toFixed(2));
+  row(`probabilistic: live heap at ${card.sketchSeries.toLocaleString('en')} series (MiB)`, card.heapAtEndMiB.toFixed(2));
+  row('ratio: probabilistic heap at the end / at 10,000', (card.heapAtEndMiB / card.heapAt10kMiB).toFixed(3));
+  row('probabilistic: points through (points/s)', card.pointsPerSecond.toFixed(0));
 
   // BENCH_EXPORTERS=loki,jaeger picks scenarios by the start of their title.
   const only = process.env.BENCH_EXPORTERS?.split(',').filter(Boolean);

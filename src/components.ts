@@ -8,6 +8,7 @@ import { cumulativeToDeltaProcessorFactory } from './processors/cumulativetodelt
 import { deltaToCumulativeProcessorFactory } from './processors/deltatocumulative/factory.js';
 import { intervalProcessorFactory } from './processors/interval/factory.js';
 import { tailSamplingProcessorFactory } from './processors/tail_sampling/factory.js';
+import { cardinalityLimiterProcessorFactory } from './processors/cardinality_limiter/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
@@ -35,6 +36,7 @@ export const factories: readonly Factory[] = [
   deltaToCumulativeProcessorFactory,
   intervalProcessorFactory,
   tailSamplingProcessorFactory,
+  cardinalityLimiterProcessorFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   debugExporterFactory,

@@ -9,6 +9,7 @@ import { deltaToCumulativeProcessorFactory } from './processors/deltatocumulativ
 import { intervalProcessorFactory } from './processors/interval/factory.js';
 import { tailSamplingProcessorFactory } from './processors/tail_sampling/factory.js';
 import { cardinalityLimiterProcessorFactory } from './processors/cardinality_limiter/factory.js';
+import { metricsTransformProcessorFactory } from './processors/metricstransform/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
@@ -37,6 +38,7 @@ export const factories: readonly Factory[] = [
   intervalProcessorFactory,
   tailSamplingProcessorFactory,
   cardinalityLimiterProcessorFactory,
+  metricsTransformProcessorFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   debugExporterFactory,

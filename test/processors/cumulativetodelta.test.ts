@@ -20,7 +20,8 @@ function setup(raw: Record<string, unknown>) {
   const ctx = { issues: [] as unknown[] };
   const config = cumulativeToDeltaProcessorFactory.schema.parse(raw, ctx as never) as CumulativeToDeltaConfig;
   assert.deepEqual(ctx.issues, []);
-  const p = cumulativeToDeltaProcessorFactory.create({ id: 'cumulativetodelta', kind: 'processor', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler }, config, 'metrics');
+  const telemetry = new Telemetry();
+  const p = cumulativeToDeltaProcessorFactory.create({ id: 'cumulativetodelta', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler }, config, 'metrics');
   const input = new Subject<Envelope>();
   const out: MetricsData[] = [];
   let acked = 0;
@@ -30,7 +31,7 @@ function setup(raw: Record<string, unknown>) {
     input.next(createEnvelope('metrics', { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics }] }] }, receiverContext('otlp'), { ack: () => acked++, nack: () => assert.fail() }));
     return out.length > before ? out[out.length - 1]!.resourceMetrics[0]!.scopeMetrics[0]!.metrics : [];
   };
-  return { scheduler, push, acked: () => acked };
+  return { scheduler, push, acked: () => acked, telemetry };
 }
 
 const counter = (name: string, startMs: number, timeMs: number, value: number, isInt = true): Metric => ({
@@ -38,8 +39,8 @@ const counter = (name: string, startMs: number, timeMs: number, value: number, i
   sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: [{ attributes: [], startTimeUnixNano: ns(startMs), timeUnixNano: ns(timeMs), ...(isInt ? { asInt: Long.fromNumber(value) } : { asDouble: value }), exemplars: [] }] },
 });
 
-test('deltas with the previous point\'s time as start; a reset restarts from the new value; older points dropped', () => {
-  const { push, acked } = setup({});
+test('deltas with the previous point\'s time as start; a reset restarts from the new value; older points dropped; counted', async () => {
+  const { push, acked, telemetry } = setup({});
   // Started before the processor: the first point is only the baseline.
   assert.deepEqual(push([counter('requests', 1000, 1_000_000, 100)]), []);
   assert.equal(acked(), 1, 'an envelope left empty is acked');
@@ -54,6 +55,10 @@ test('deltas with the previous point\'s time as start; a reset restarts from the
   assert.equal(num(reset.sum!.dataPoints[0]!.startTimeUnixNano), 1_100_000 * 1e6);
   const smaller = push([counter('requests', 1_100_000, 1_180_000, 3, true)])[0]!;
   assert.equal(num(smaller.sum!.dataPoints[0]!.asInt), 3, 'a smaller value is a reset too');
+  const text = await telemetry.render();
+  assert.match(text, /sluice_cumulativetodelta_datapoints_withheld\{processor="cumulativetodelta",reason="baseline"\} 1/);
+  assert.match(text, /sluice_cumulativetodelta_datapoints_withheld\{processor="cumulativetodelta",reason="out_of_order"\} 1/);
+  assert.match(text, /sluice_cumulativetodelta_streams_tracked\{processor="cumulativetodelta"\} 1/);
 });
 
 test('initial_value: auto keeps a stream that began after the processor; keep and drop; doubles; non-monotonic and gauges untouched', () => {

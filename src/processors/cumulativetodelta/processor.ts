@@ -29,6 +29,7 @@ export class CumulativeToDeltaProcessor implements Processor {
   private readonly filter: MetricFilter;
   private readonly streams: StreamTable<Previous>;
   private readonly startedNs: bigint;
+  private readonly withheld: (reason: string) => void;
 
   constructor(
     settings: CreateSettings,
@@ -37,6 +38,9 @@ export class CumulativeToDeltaProcessor implements Processor {
     this.filter = new MetricFilter(config);
     this.streams = new StreamTable(config.max_streams, config.max_staleness, () => settings.scheduler.now());
     this.startedNs = BigInt(settings.scheduler.now()) * 1_000_000n;
+    const counter = settings.telemetry.counter('sluice_cumulativetodelta_datapoints_withheld', 'Cumulative points not sent as deltas, by reason (a first point kept as the baseline, not newer than the previous, no room for the stream).', ['processor', 'reason']);
+    this.withheld = (reason) => counter.inc({ processor: settings.id, reason });
+    settings.telemetry.callbackGauge('sluice_cumulativetodelta_streams_tracked', 'Streams whose previous value is held.', { processor: settings.id }, () => this.streams.size);
   }
 
   readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
@@ -75,11 +79,16 @@ export class CumulativeToDeltaProcessor implements Processor {
   /** True when the point stays (rewritten as a delta); false when it only sets the baseline or is stale. */
   private first(key: string, state: Previous): boolean {
     // A stream the table has no room for cannot be converted; passing it on as cumulative under a delta metric would be wrong.
-    if (!this.streams.set(key, state)) return false;
+    if (!this.streams.set(key, state)) return this.withhold('stream_limit');
     if (this.config.initial_value === 'keep') return true;
-    if (this.config.initial_value === 'drop') return false;
     // The stream began while we watched: its whole cumulative value happened in the window.
-    return state.start !== 0n && state.start > this.startedNs;
+    if (this.config.initial_value === 'auto' && state.start !== 0n && state.start > this.startedNs) return true;
+    return this.withhold('baseline');
+  }
+
+  private withhold(reason: string): false {
+    this.withheld(reason);
+    return false;
   }
 
   private sumPoint(key: string, p: NumberDataPoint): boolean {
@@ -88,7 +97,7 @@ export class CumulativeToDeltaProcessor implements Processor {
     else now.int = big(p.asInt);
     const prev = this.streams.get(key);
     if (!prev) return this.first(key, now);
-    if (now.time <= prev.time) return false;
+    if (now.time <= prev.time) return this.withhold('out_of_order');
     this.streams.set(key, now);
     const reset = now.start > prev.start || (now.double !== undefined ? now.double < (prev.double ?? 0) : now.int! < (prev.int ?? 0n));
     p.startTimeUnixNano = toLong(reset ? now.start : prev.time);
@@ -104,7 +113,7 @@ export class CumulativeToDeltaProcessor implements Processor {
     delete p.min;
     delete p.max;
     if (!prev) return this.first(key, now);
-    if (now.time <= prev.time) return false;
+    if (now.time <= prev.time) return this.withhold('out_of_order');
     this.streams.set(key, now);
     const sameLayout = prev.bounds!.length === now.bounds!.length && prev.bounds!.every((b, i) => b === now.bounds![i]);
     const reset = now.start > prev.start || !sameLayout || now.count! < prev.count! || now.buckets!.some((c, i) => c < prev.buckets![i]!);

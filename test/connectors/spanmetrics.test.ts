@@ -34,7 +34,8 @@ function setup(raw: Record<string, unknown>) {
   assert.deepEqual(ctx.issues, []);
   const out: MetricsData[] = [];
   const next: Consumer = { mutates: false, consume: (e: Envelope) => (out.push(e.data as MetricsData), e.ack()) };
-  const c: Connector = spanMetricsConnectorFactory.create({ id: 'spanmetrics', kind: 'connector', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler }, config, 'traces', 'metrics', { all: next, pipelines: new Map() });
+  const telemetry = new Telemetry();
+  const c: Connector = spanMetricsConnectorFactory.create({ id: 'spanmetrics', kind: 'connector', logger: createLogger('silent'), telemetry, scheduler }, config, 'traces', 'metrics', { all: next, pipelines: new Map() });
   const tick = (ms: number) => {
     scheduler.maxFrames = scheduler.frame + ms;
     scheduler.flush();
@@ -42,7 +43,7 @@ function setup(raw: Record<string, unknown>) {
   let acked = 0;
   const send = (spans: Span[], resource = [s('service.name', 'cart')]) =>
     c.consume(createEnvelope('traces', { resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ spans }] }] } as TracesData, receiverContext('otlp'), { ack: () => acked++, nack: () => assert.fail() }));
-  return { c, out, tick, send, scheduler, acked: () => acked };
+  return { c, out, tick, send, scheduler, telemetry, acked: () => acked };
 }
 
 const span = (name: string, ms: number, extra: Partial<Span> = {}): Span => ({
@@ -62,7 +63,7 @@ const metricsOf = (m: MetricsData) => Object.fromEntries(m.resourceMetrics[0]!.s
 const labels = (attrs: KeyValue[]) => Object.fromEntries(attrs.map((a) => [a.key, a.value!.stringValue]));
 
 test('calls and duration with the Collector\'s names and default dimensions; cumulative across flushes; spans acked at once', async () => {
-  const { c, out, tick, send, acked } = setup({ metrics_flush_interval: '10s', histogram: { explicit: { buckets: ['10ms', '100ms'] } } });
+  const { c, out, tick, send, acked, telemetry } = setup({ metrics_flush_interval: '10s', histogram: { explicit: { buckets: ['10ms', '100ms'] } } });
   await c.start();
   send([span('GET /a', 5), span('GET /a', 50), span('GET /a', 500, { status: { code: 2 } })]);
   assert.equal(acked(), 1);
@@ -80,6 +81,7 @@ test('calls and duration with the Collector\'s names and default dimensions; cum
   assert.deepEqual(ok.explicitBounds, [10, 100]);
   assert.deepEqual(ok.bucketCounts.map(num), [1, 1, 0]);
   assert.deepEqual([num(ok.count), ok.sum, ok.min, ok.max], [2, 55, 5, 50]);
+  assert.match(await telemetry.render(), /sluice_spanmetrics_series_tracked\{connector="spanmetrics"\} 2/);
   send([span('GET /a', 7)]);
   tick(10_000);
   const unset = metricsOf(out[1]!)['traces.span.metrics.calls']!.sum!.dataPoints.find((p) => labels(p.attributes)['status.code'] === 'STATUS_CODE_UNSET')!;

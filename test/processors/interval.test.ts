@@ -45,11 +45,12 @@ function setup(raw: Record<string, unknown>) {
 
 const byName = (e: Envelope) => Object.fromEntries((e.data as MetricsData).resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => [m.name!, m]))));
 
-test('one point per stream per interval: latest gauge and cumulative, summed deltas; sources acked at once', () => {
-  const { push, advance, out, acked } = setup({ interval: '10s' });
+test('one point per stream per interval: latest gauge and cumulative, summed deltas; sources acked at once', async () => {
+  const { push, advance, out, acked, telemetry } = setup({ interval: '10s' });
   push([gauge(1000, 20), cumulative(1000, 5), delta(1000, 2), hist(1000, [1, 1])]);
   push([gauge(2000, 22), cumulative(2000, 9), delta(2000, 3), hist(2000, [0, 4]), gauge(2000, 7, '/b')]);
   assert.equal(acked(), 2, 'held points are acknowledged once in the window');
+  assert.match(await telemetry.render(), /sluice_interval_streams_held\{processor="interval"\} 5/);
   assert.equal(out.length, 0, 'nothing leaves before the interval');
   advance(10_000);
   assert.equal(out.length, 1);

@@ -96,6 +96,11 @@ export class SpanMetricsConnector implements Connector {
     this.bounds = (config.histogram.explicit?.buckets ?? DEFAULT_BUCKETS_MS).map((ms) => ms / this.unitScale);
     this.delta = config.aggregation_temporality === 'AGGREGATION_TEMPORALITY_DELTA';
     this.defaultDims = new Set(['service.name', 'span.name', 'span.kind', 'status.code'].filter((d) => !config.exclude_dimensions.includes(d)));
+    settings.telemetry.callbackGauge('sluice_spanmetrics_series_tracked', 'Series held (bounded by the two cache sizes).', { connector: settings.id }, () => {
+      let n = 0;
+      for (const r of this.resources.values()) n += r.series.size;
+      return n;
+    });
   }
 
   consume(envelope: Envelope): void {

@@ -41,6 +41,7 @@ export class IntervalProcessor implements Processor {
   ) {
     this.logger = settings.logger;
     this.telemetry = settings.telemetry.processor(settings.id);
+    settings.telemetry.callbackGauge('sluice_interval_streams_held', 'Streams in the current window (bounded by max_streams).', { processor: settings.id }, () => this.window.size);
   }
 
   readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>

@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 const REQUIRED = [
   { command: 'openssl', debianPackage: 'openssl', why: 'TLS certificates for the TLS and mTLS tests' },
   { command: 'prometheus', debianPackage: 'prometheus', why: 'the real Prometheus server that scrapes the prometheus exporter and receives remote write' },
+  { command: 'promtool', debianPackage: 'prometheus', why: 'promtool test rules, which checks the alert-rule unit tests sluice test-rules also runs' },
+  { command: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager', why: 'the real Alertmanager the alerting processor notifies' },
+  { command: '/usr/bin/python3 -m aiosmtpd', check: '/usr/bin/python3 -c "import aiosmtpd"', debianPackage: 'python3-aiosmtpd', why: 'the real SMTP server (python3 -m aiosmtpd) that receives alert e-mail' },
   { command: 'victoria-metrics', debianPackage: 'victoria-metrics', why: 'the real VictoriaMetrics server that receives remote write' },
   { command: 'make', debianPackage: 'make', why: 'node-gyp builds the unix-dgram addon (statsd protocol unixgram)' },
   { command: 'g++', debianPackage: 'g++', why: 'node-gyp builds the unix-dgram addon (statsd protocol unixgram)' },
@@ -25,6 +28,8 @@ if (process.argv.includes('--print-packages')) {
 }
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+/** Most programs are found on PATH; a Python module is there when Debian's python3 imports it. */
+const present = (r) => (r.check ? spawnSync('sh', ['-c', r.check], { stdio: 'ignore' }).status === 0 : has(r.command));
 const loads = (name) => {
   try {
     createRequire(import.meta.url)(name);
@@ -45,7 +50,7 @@ function addonsReady() {
   return still.length === 0;
 }
 
-let missing = REQUIRED.filter((r) => !has(r.command));
+let missing = REQUIRED.filter((r) => !present(r));
 if (missing.length === 0) finish(addonsReady());
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -58,7 +63,7 @@ if (isRoot && has('apt-get')) {
   } catch (err) {
     console.error(`pretest: apt-get failed: ${err.message}`);
   }
-  missing = REQUIRED.filter((r) => !has(r.command));
+  missing = REQUIRED.filter((r) => !present(r));
   if (missing.length === 0) finish(addonsReady());
 }
 

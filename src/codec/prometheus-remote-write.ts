@@ -29,6 +29,8 @@ export interface RemoteSeries {
   /** In timestamp order. */
   samples: RemoteSample[];
   exemplars: RemoteExemplar[];
+  /** Samples of a delta metric, each an increment (only with `keepDeltas`). */
+  delta?: boolean;
 }
 
 export interface ConversionResult {
@@ -41,6 +43,8 @@ export interface RemoteWriteOptions extends LabelerOptions {
   externalLabels: Record<string, string>;
   /** One target_info series per resource (unless resources become labels). */
   targetInfo: boolean;
+  /** Delta points become series flagged `delta` for the caller to add up, instead of being dropped. */
+  keepDeltas?: boolean;
 }
 
 const timeMs = (ns: Parameters<typeof int64ToNumber>[0]) => int64ToMillis(ns);
@@ -49,13 +53,14 @@ export function toRemoteSeries(data: MetricsData, options: RemoteWriteOptions): 
   const labeler = new PrometheusLabeler({ ...options, constLabels: { ...options.constLabels, ...options.externalLabels } });
   const byKey = new Map<string, RemoteSeries>();
   let droppedDeltaPoints = 0;
+  let delta = false;
   const add = (name: string, labels: Labels, value: number, timestampMs: number, exemplar?: RemoteExemplar) => {
     const all: Labels = [['__name__', name], ...labels];
     let key = '';
     for (const [k, v] of all) key += `${k}\u0001${v}\u0000`;
     let series = byKey.get(key);
     if (!series) {
-      series = { labels: all, samples: [], exemplars: [] };
+      series = { labels: all, samples: [], exemplars: [], ...(delta ? { delta } : {}) };
       byKey.set(key, series);
     }
     series.samples.push({ value, timestampMs });
@@ -84,7 +89,8 @@ export function toRemoteSeries(data: MetricsData, options: RemoteWriteOptions): 
         if (!kind) continue;
         const name = labeler.metricName(m, kind);
         const temporality = m.sum?.aggregationTemporality ?? m.histogram?.aggregationTemporality ?? m.exponentialHistogram?.aggregationTemporality;
-        if (temporality === AggregationTemporality.DELTA) {
+        delta = temporality === AggregationTemporality.DELTA;
+        if (delta && !options.keepDeltas) {
           droppedDeltaPoints += (m.sum ?? m.histogram ?? m.exponentialHistogram)!.dataPoints.length;
           continue;
         }
@@ -121,6 +127,7 @@ export function toRemoteSeries(data: MetricsData, options: RemoteWriteOptions): 
         }
       }
     }
+    delta = false;
     const info = options.targetInfo ? labeler.targetInfoLabels(resource) : undefined;
     if (info && latest > 0) add(labeler.targetInfoName, info, 1, latest);
   }

@@ -1,7 +1,9 @@
-// Serves our own metrics at /metrics in the Prometheus text format.
-import { createServer } from 'node:http';
+// The status port: our own metrics at /metrics in the Prometheus text format, and the JSON APIs
+// components register (see status-routes.ts).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Telemetry } from './telemetry.js';
+import type { StatusHandler } from './status-routes.js';
 import { closeServer, listen } from '../net/listen.js';
 
 export interface MetricsServer {
@@ -9,10 +11,56 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** API bodies are small (a silence, a matcher list); more is a mistake or an attack. */
+const MAX_BODY_BYTES = 1 << 20;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function serveApi(handler: StatusHandler, req: IncomingMessage, res: ServerResponse, url: URL, logger: Logger): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      sendJson(res, 413, { status: 'error', errorType: 'bad_data', error: `request body larger than ${MAX_BODY_BYTES} bytes` });
+      req.destroy();
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    let body: unknown;
+    if (size > 0) {
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch (err) {
+        sendJson(res, 400, { status: 'error', errorType: 'bad_data', error: `request body is not valid JSON: ${(err as Error).message}` });
+        return;
+      }
+    }
+    Promise.resolve()
+      .then(() => handler({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body }))
+      .then(
+        (out) => sendJson(res, out.status, out.body),
+        (err: unknown) => {
+          logger.error({ err, path: url.pathname }, 'status API handler failed');
+          sendJson(res, 500, { status: 'error', errorType: 'internal', error: (err as Error).message });
+        },
+      );
+  });
+}
+
 export async function startMetricsServer(telemetry: Telemetry, address: string, logger: Logger): Promise<MetricsServer> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics') {
+    const url = new URL(req.url ?? '/', 'http://status');
+    const api = telemetry.routes.match(url.pathname);
+    if (api) {
+      serveApi(api, req, res, url, logger);
+      return;
+    }
+    if (url.pathname !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; metrics are at /metrics\n');
       return;
     }

@@ -3,6 +3,7 @@
 import client from 'prom-client';
 import type { Signal } from '../pdata/types.js';
 import { ITEM_NAME } from '../pdata/count.js';
+import { StatusRoutes } from './status-routes.js';
 
 type Labels = Record<string, string>;
 
@@ -28,6 +29,8 @@ export interface ProcessorTelemetry {
 
 export class Telemetry {
   readonly registry = new client.Registry();
+  /** Component APIs served on the status port next to /metrics. */
+  readonly routes = new StatusRoutes();
   private readonly started = Date.now();
 
   constructor() {

@@ -1,0 +1,223 @@
+// The notification settings the alerting processor spreads into its own config: notifiers keyed
+// `type[/name]` like components, Alertmanager-style inhibit rules, and where silences are kept.
+import { describe, report, reportAtKey, s, Schema, type Infer, type ValidationContext, type Path } from '../../config/schema.js';
+import { exporterHelperConfig } from '../../pipeline/exporter-helper.js';
+import { clientTlsSchema } from '../../exporters/client-tls.js';
+import { anchoredRegExp, parseMatcher, type Matcher } from './matchers.js';
+import { compileTemplate } from './notification.js';
+
+/** Means "group by every label": each distinct label set is its own group. */
+export const GROUP_BY_ALL = '...';
+
+const PAGERDUTY_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+export type PagerDutySeverity = (typeof PAGERDUTY_SEVERITIES)[number];
+
+const regex = new Schema<string>('a regular expression', (v, ctx, path) => {
+  if (typeof v !== 'string') return fail(ctx, path, `expected a regular expression, got ${describe(v)}`);
+  try {
+    anchoredRegExp(v);
+    return v;
+  } catch (err) {
+    return fail(ctx, path, `invalid regular expression "${v}": ${(err as Error).message}`);
+  }
+});
+
+const matcher = new Schema<Matcher>('a matcher such as severity="critical"', (v, ctx, path) => {
+  if (typeof v !== 'string') return fail(ctx, path, `expected a matcher such as severity="critical", got ${describe(v)}`);
+  try {
+    return parseMatcher(v);
+  } catch (err) {
+    return fail(ctx, path, `invalid matcher ${JSON.stringify(v)}: ${(err as Error).message}`);
+  }
+});
+
+const template = new Schema<string>('a template such as "{{ .Status }}: {{ .CommonLabels.alertname }}"', (v, ctx, path) => {
+  const text = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+  if (typeof text !== 'string') return fail(ctx, path, `expected a template string, got ${describe(v)}`);
+  try {
+    compileTemplate(text);
+    return text;
+  } catch (err) {
+    return fail(ctx, path, (err as Error).message);
+  }
+});
+
+const httpUrl = () => s.string().refine((v) => (/^https?:\/\/[^/]/.test(v) ? undefined : `expected an http:// or https:// URL, got "${v}"`));
+const positive = (what: string) => (ms: number) => (ms > 0 ? undefined : `${what} must be greater than 0`);
+
+function fail(ctx: ValidationContext, path: Path, message: string): undefined {
+  report(ctx, path, message);
+  return undefined;
+}
+
+/** The settings every notifier has: routing, grouping (not for `alertmanager`) and delivery. */
+const commonFields = {
+  /** Labels that must have exactly these values. */
+  match: s.map(s.string()).default({}),
+  /** Labels whose values must match these regexes in full. */
+  match_re: s.map(regex).default({}),
+  /** Empty (the default, as in Alertmanager) puts every alert into one group. */
+  group_by: s
+    .list(s.string())
+    .default([])
+    .refine((v) => (v.includes(GROUP_BY_ALL) && v.length > 1 ? `"${GROUP_BY_ALL}" groups by all labels and cannot be combined with label names` : undefined)),
+  group_wait: s.duration().default(30_000),
+  group_interval: s.duration().default(300_000).refine(positive('group_interval')),
+  repeat_interval: s.duration().default(4 * 3_600_000).refine(positive('repeat_interval')),
+  send_resolved: s.bool().default(true),
+  /** Per attempt. */
+  timeout: s.duration().default(10_000),
+  /** In notifications (requests); when full the oldest is dropped. */
+  queue_size: s.int({ min: 1 }).default(1000),
+  retry_on_failure: exporterHelperConfig.retry_on_failure,
+};
+
+const GROUPING_KEYS = ['group_by', 'group_wait', 'group_interval', 'repeat_interval'] as const;
+
+const alertmanagerSchema = s.object({
+  ...commonFields,
+  /** Base URL; alerts go to `<endpoint>/api/v2/alerts`. */
+  endpoint: httpUrl().required(),
+  headers: s.map(s.string()).default({}),
+  tls: clientTlsSchema,
+});
+
+const webhookSchema = s.object({
+  ...commonFields,
+  endpoint: httpUrl().required(),
+  headers: s.map(s.string()).default({}),
+  /** 0 sends every alert of the group; otherwise the rest is counted in `truncatedAlerts`. */
+  max_alerts: s.int({ min: 0 }).default(0),
+  tls: clientTlsSchema,
+});
+
+const slackSchema = s.object({
+  ...commonFields,
+  /** Secret: the URL is the credential. */
+  webhook_url: httpUrl().required(),
+  channel: s.string().optional(),
+  username: s.string().optional(),
+  title: template.optional(),
+  text: template.optional(),
+  tls: clientTlsSchema,
+});
+
+const pagerdutySchema = s.object({
+  ...commonFields,
+  /** Secret: the Events API v2 integration key. */
+  routing_key: s.string().required().refine((v) => (v.trim() === '' ? 'routing_key must not be empty' : undefined)),
+  endpoint: httpUrl().default('https://events.pagerduty.com/v2/enqueue'),
+  /** Maps values of the alerts' `severity` label to PagerDuty severities; the four PagerDuty names map to themselves. */
+  severity: s.map(s.enum(PAGERDUTY_SEVERITIES)).default({}),
+  tls: clientTlsSchema,
+});
+
+const emailSchema = s.object({
+  ...commonFields,
+  /** One address or several separated by commas. */
+  to: s.string().required(),
+  from: s.string().required(),
+  /** `host:port`; port 465 speaks TLS from the start, others may upgrade with STARTTLS. */
+  smarthost: s
+    .string()
+    .required()
+    .refine((v) => (/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(v) ? undefined : `expected host:port, got "${v}"`)),
+  auth_username: s.string().optional(),
+  /** Secret. */
+  auth_password: s.string().optional(),
+  /** As in Alertmanager: refuse to send unless the server offers STARTTLS; false sends in plain text. */
+  require_tls: s.bool().default(true),
+  subject: template.optional(),
+});
+
+export type AlertmanagerNotifierConfig = Infer<typeof alertmanagerSchema> & {
+  type: 'alertmanager';
+  /** Grouping keys the config set, which have no effect on this notifier. */
+  ignored_grouping: string[];
+};
+export type WebhookNotifierConfig = Infer<typeof webhookSchema> & { type: 'webhook' };
+export type SlackNotifierConfig = Infer<typeof slackSchema> & { type: 'slack' };
+export type PagerDutyNotifierConfig = Infer<typeof pagerdutySchema> & { type: 'pagerduty' };
+export type EmailNotifierConfig = Infer<typeof emailSchema> & { type: 'email' };
+export type NotifierConfig = AlertmanagerNotifierConfig | WebhookNotifierConfig | SlackNotifierConfig | PagerDutyNotifierConfig | EmailNotifierConfig;
+export type NotifierType = NotifierConfig['type'];
+
+const NOTIFIER_SCHEMAS: Record<NotifierType, Schema<object>> = {
+  alertmanager: alertmanagerSchema,
+  webhook: webhookSchema,
+  slack: slackSchema,
+  pagerduty: pagerdutySchema,
+  email: emailSchema,
+};
+
+const notifiersSchema = new Schema<Record<string, NotifierConfig>>('a map of notifiers keyed by type[/name]', (v, ctx, path) => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail(ctx, path, `expected a map of notifiers keyed by type[/name], got ${describe(v)}`);
+  const before = ctx.issues.length;
+  const out: Record<string, NotifierConfig> = {};
+  for (const [id, raw] of Object.entries(v as Record<string, unknown>)) {
+    const at = [...path, id];
+    const slash = id.indexOf('/');
+    const type = slash < 0 ? id : id.slice(0, slash);
+    if (slash >= 0 && slash === id.length - 1) {
+      reportAtKey(ctx, at, `notifier id "${id}" has an empty name after "/"`);
+      continue;
+    }
+    const schema = NOTIFIER_SCHEMAS[type as NotifierType] as Schema<object> | undefined;
+    if (!schema) {
+      reportAtKey(ctx, at, `unknown notifier type "${type}" (expected one of: ${Object.keys(NOTIFIER_SCHEMAS).join(', ')})`);
+      continue;
+    }
+    const parsed = schema.parse(raw, ctx, at);
+    if (!parsed) continue;
+    out[id] = { ...parsed, type } as NotifierConfig;
+    if (type === 'alertmanager') {
+      // A warning here would fail every enclosing s.object (they count all issues), so the
+      // keys are kept for notificationWarnings() and the manager's startup log instead.
+      const given = raw !== null && typeof raw === 'object' ? GROUPING_KEYS.filter((k) => k in raw) : [];
+      (out[id] as AlertmanagerNotifierConfig).ignored_grouping = given;
+    }
+  }
+  return ctx.issues.length === before ? out : undefined;
+});
+
+const inhibitRuleSchema = s
+  .object({
+    source_matchers: s.list(matcher).default([]),
+    target_matchers: s.list(matcher).default([]),
+    /** Labels that must have the same value in the source and the target alert. */
+    equal: s.list(s.string()).default([]),
+  })
+  .refine((r) => (r.source_matchers.length === 0 || r.target_matchers.length === 0 ? 'an inhibit rule needs at least one source matcher and one target matcher' : undefined));
+
+/** Spread into the alerting processor's `s.object({...})`. */
+export const notificationFields = {
+  notifiers: notifiersSchema.default({}),
+  inhibit_rules: s.list(inhibitRuleSchema).default([]),
+  /** A directory; when set, silences are kept in a file there and survive restarts. */
+  storage: s.string().optional(),
+};
+
+const notificationSchema = s.object(notificationFields);
+
+/**
+ * Config problems that are not errors, with paths relative to the processor's config, for the
+ * processor to report: grouping settings on an `alertmanager` notifier, which Alertmanager's own
+ * routes decide (it is handed every alert as Prometheus hands them).
+ */
+export function notificationWarnings(config: Pick<NotificationConfig, 'notifiers'>): { path: Path; message: string }[] {
+  const out: { path: Path; message: string }[] = [];
+  for (const [id, n] of Object.entries(config.notifiers)) {
+    if (n.type !== 'alertmanager' || n.ignored_grouping.length === 0) continue;
+    const keys = n.ignored_grouping;
+    out.push({ path: ['notifiers', id], message: `${keys.join(', ')} ${keys.length === 1 ? 'has' : 'have'} no effect on the alertmanager notifier: Alertmanager groups alerts by its own routes` });
+  }
+  return out;
+}
+
+export type InhibitRuleConfig = Infer<typeof inhibitRuleSchema>;
+
+/**
+ * What the manager needs. `external_url` is the processor's own setting (it is not one of the
+ * fields above): when the processor passes its whole config, notifications link back to it.
+ */
+export type NotificationConfig = Infer<typeof notificationSchema> & { external_url?: string };

@@ -1,0 +1,173 @@
+// One notifier's outbox: a bounded FIFO drained by a single consumer that sends with retries, so
+// a slow or unreachable receiver delays only its own notifications and never the caller. One
+// consumer keeps a group's firing and resolved notifications in the order they were made.
+import type { SchedulerLike, Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import { BoundedQueue } from '../../pipeline/bounded-queue.js';
+import { isRetryable, retryAfterOf, RetryableError } from '../../pipeline/errors.js';
+import { delay, ExponentialBackoff, rejectOnAbort, type BackoffSettings } from '../../pipeline/retry.js';
+import type { NotifierMetrics } from './metrics.js';
+
+/** Encodes and sends one notification. Throws RetryableError / PermanentError; anything else is retried. */
+export interface Integration<T> {
+  send(value: T, abort: AbortSignal): Promise<void>;
+  /** Releases connections once the queue is done. */
+  close?(): Promise<void>;
+}
+
+export interface Delivery<T> {
+  value: T;
+  /** Runs exactly once: true when the receiver accepted it, false when it failed or was dropped. */
+  settled?: (delivered: boolean) => void;
+}
+
+export interface DeliverySettings {
+  queue_size: number;
+  timeout: number;
+  retry_on_failure: BackoffSettings & { enabled: boolean; max_elapsed_time: number };
+}
+
+export class NotificationQueue<T> {
+  private readonly queue: BoundedQueue<Delivery<T>>;
+  private current: Delivery<T> | undefined;
+  /** Fires at the shutdown deadline: cuts the request and retry wait under way. */
+  private readonly deadline = new AbortController();
+  private stopping: Promise<void> | undefined;
+  private onIdle: (() => void) | undefined;
+
+  constructor(
+    private readonly settings: DeliverySettings,
+    private readonly integration: Integration<T>,
+    private readonly scheduler: SchedulerLike,
+    private readonly logger: Logger,
+    private readonly metrics: NotifierMetrics,
+  ) {
+    this.queue = new BoundedQueue(settings.queue_size);
+    metrics.observeQueue(() => this.queue.size);
+  }
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  push(delivery: Delivery<T>): void {
+    if (this.stopping) {
+      this.metrics.dropped('shutdown');
+      delivery.settled?.(false);
+      return;
+    }
+    if (!this.queue.push(delivery)) {
+      // The newest notification describes the current state; the oldest is the most out of date.
+      this.queue.shift()!.settled?.(false);
+      this.queue.push(delivery);
+      this.metrics.dropped('queue_full');
+      this.logger.warn({ queue_size: this.queue.capacity }, 'Notification queue is full, dropped the oldest notification');
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.current) return;
+    const next = this.queue.shift();
+    if (!next) {
+      this.checkIdle();
+      return;
+    }
+    this.current = next;
+    void this.deliver(next).then((ok) => {
+      this.current = undefined;
+      next.settled?.(ok);
+      this.pump();
+    });
+  }
+
+  /** Sends with retries; resolves true once accepted. Never rejects (failures are counted and logged here). */
+  private async deliver(d: Delivery<T>): Promise<boolean> {
+    const retry = this.settings.retry_on_failure;
+    const backoff = retry.enabled ? new ExponentialBackoff(retry) : undefined;
+    const started = this.scheduler.now();
+    for (let attempt = 1; ; attempt++) {
+      let error: Error;
+      try {
+        await this.attempt(d.value);
+        this.metrics.sent();
+        return true;
+      } catch (err) {
+        error = err instanceof Error ? err : new Error(String(err));
+      }
+      // The deadline handler has counted what was still under way.
+      if (this.deadline.signal.aborted) return false;
+      const giveUp = (reason: string): false => {
+        this.metrics.failed();
+        this.logger.error({ error: error.message, attempts: attempt, reason }, 'Notification failed, dropping it');
+        return false;
+      };
+      if (!isRetryable(error)) return giveUp('not retryable');
+      if (!backoff) return giveUp('retries disabled');
+      const hint = retryAfterOf(error);
+      const wait = Math.max(backoff.next(), hint ?? 0);
+      if (retry.max_elapsed_time > 0 && this.scheduler.now() - started + wait > retry.max_elapsed_time) {
+        return giveUp(`no more retries left (max_elapsed_time ${retry.max_elapsed_time}ms)`);
+      }
+      // Warn once per notification; later attempts would repeat it for as long as the receiver is down.
+      this.logger[attempt === 1 ? 'warn' : 'debug']({ error: error.message, attempt, interval_ms: wait }, 'Notification failed, will retry');
+      try {
+        await delay(this.scheduler, wait, this.deadline.signal);
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  private async attempt(value: T): Promise<void> {
+    const abort = new AbortController();
+    const stop = () => abort.abort(new RetryableError('notifier shut down before the request completed'));
+    if (this.deadline.signal.aborted) stop();
+    else this.deadline.signal.addEventListener('abort', stop, { once: true });
+    let timer: Subscription | undefined;
+    const timeout = this.settings.timeout;
+    if (timeout > 0) timer = this.scheduler.schedule(() => abort.abort(new RetryableError(`request timed out after ${timeout}ms`)), timeout);
+    try {
+      // The race also covers integrations (SMTP) that cannot be cancelled mid-request.
+      await Promise.race([this.integration.send(value, abort.signal), rejectOnAbort(abort.signal)]);
+    } finally {
+      timer?.unsubscribe();
+      this.deadline.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /** Sends what it can until `deadline` (epoch ms), then drops and counts the rest. */
+  shutdown(deadline: number): Promise<void> {
+    this.stopping ??= this.drain(deadline);
+    return this.stopping;
+  }
+
+  private async drain(deadline: number): Promise<void> {
+    const timer = this.scheduler.schedule(() => this.dropRemaining(), Math.max(0, deadline - Date.now()));
+    await new Promise<void>((resolve) => {
+      this.onIdle = resolve;
+      this.checkIdle();
+    });
+    timer.unsubscribe();
+    await this.integration.close?.();
+  }
+
+  private dropRemaining(): void {
+    const queued = this.queue.drain();
+    for (const d of queued) d.settled?.(false);
+    const left = queued.length + (this.current ? 1 : 0);
+    if (left > 0) {
+      this.metrics.dropped('shutdown', left);
+      this.logger.error({ dropped_notifications: left }, 'Shutdown deadline reached, dropping notifications not yet sent');
+    }
+    this.deadline.abort(new RetryableError('notifier shut down before the request completed'));
+  }
+
+  private checkIdle(): void {
+    if (this.onIdle && !this.current && this.queue.size === 0) {
+      const resolve = this.onIdle;
+      this.onIdle = undefined;
+      resolve();
+    }
+  }
+}

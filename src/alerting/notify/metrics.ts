@@ -26,6 +26,6 @@ export function notifierMetrics(telemetry: Telemetry, processor: string, notifie
     dropped: (reason, n = 1) => dropped.inc({ ...labels, reason }, n),
     silenced: (n) => silenced.inc(n),
     inhibited: (n) => inhibited.inc(n),
-    observeQueue: (size) => telemetry.callbackGauge('sluice_alerting_notification_queue_size', 'Notifications waiting to be sent.', labels, size),
+    observeQueue: (size) => telemetry.callbackGauge('sluice_alerting_notification_queue_size', 'Notifications not yet delivered: queued, being sent or waiting to retry.', labels, size),
   };
 }

@@ -43,11 +43,12 @@ export class NotificationQueue<T> {
     private readonly metrics: NotifierMetrics,
   ) {
     this.queue = new BoundedQueue(settings.queue_size);
-    metrics.observeQueue(() => this.queue.size);
+    metrics.observeQueue(() => this.size);
   }
 
+  /** Waiting or being sent (or waiting to retry). */
   get size(): number {
-    return this.queue.size;
+    return this.queue.size + (this.current ? 1 : 0);
   }
 
   push(delivery: Delivery<T>): void {

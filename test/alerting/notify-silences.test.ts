@@ -1,0 +1,191 @@
+// Silences through the API (Alertmanager's model and states), their effect on delivery, their
+// persistence under `storage`, and inhibition with `equal`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { arrived, makeAlert, resolvedAt, startManager, startReceiver, type ManagerHarness, type Receiver } from '../helpers/alert-servers.js';
+
+const H = 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+const NO_QUERY = new URLSearchParams();
+
+function silence(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    matchers: [{ name: 'alertname', value: 'HighLatency', isRegex: false }],
+    startsAt: iso(0),
+    endsAt: iso(H),
+    createdBy: 'alice',
+    comment: 'deploying api',
+    ...overrides,
+  };
+}
+
+function create(h: ManagerHarness, body: Record<string, unknown>): string {
+  const reply = h.manager.handleSilencesApi('POST', '/api/v1/silences', NO_QUERY, body);
+  assert.equal(reply.status, 200, JSON.stringify(reply.body));
+  return (reply.body as { silenceID: string }).silenceID;
+}
+
+/** Names of the alerts each notification carried, in arrival order. */
+const delivered = (r: Receiver) => r.requests.map((q) => (q.body as { alerts: { labels: { alertname: string; service?: string } }[] }).alerts.map((a) => `${a.labels.alertname}/${a.labels.service ?? ''}`));
+
+async function deliverNow(h: ManagerHarness, r: Receiver, total: number): Promise<void> {
+  await h.clock.advance(0);
+  await arrived(r, total);
+  await h.until(async () => (await h.metric('sluice_alerting_notification_queue_size', 'webhook/x')) === 0, 1, 'an idle queue');
+  assert.equal(r.requests.length, total);
+}
+
+test('silences API: create, list with states, get, expire, and 400s that say what is wrong', async (t) => {
+  const h = await startManager({});
+  t.after(() => h.stop());
+  await h.clock.advance(1000);
+  const active = create(h, silence({ startsAt: iso(0) }));
+  const pending = create(h, silence({ startsAt: iso(2 * H), endsAt: iso(3 * H), matchers: [{ name: 'service', value: 'db|cache', isRegex: true, isEqual: false }, { name: 'env', value: 'prod', isRegex: false }] }));
+
+  const one = h.manager.handleSilencesApi('GET', `/api/v1/silences/${active}`, NO_QUERY, undefined);
+  assert.deepEqual(one, {
+    status: 200,
+    body: {
+      id: active,
+      matchers: [{ name: 'alertname', value: 'HighLatency', isRegex: false, isEqual: true }],
+      // A start in the past becomes the creation time.
+      startsAt: iso(1000),
+      endsAt: iso(H),
+      updatedAt: iso(1000),
+      createdBy: 'alice',
+      comment: 'deploying api',
+      status: { state: 'active' },
+    },
+  });
+
+  const expire = h.manager.handleSilencesApi('DELETE', `/api/v1/silences/${pending}`, NO_QUERY, undefined);
+  assert.equal(expire.status, 200);
+  assert.equal((expire.body as { status: { state: string } }).status.state, 'expired');
+  assert.equal(h.manager.handleSilencesApi('DELETE', `/api/v1/silences/${pending}`, NO_QUERY, undefined).status, 400);
+  const third = create(h, silence({ startsAt: iso(2 * H), endsAt: iso(3 * H) }));
+  const list = h.manager.handleSilencesApi('GET', '/api/v1/silences', NO_QUERY, undefined);
+  assert.equal(list.status, 200);
+  assert.deepEqual(
+    (list.body as { id: string; status: { state: string } }[]).map((s) => [s.id, s.status.state]),
+    [
+      [active, 'active'],
+      [third, 'pending'],
+      [pending, 'expired'],
+    ],
+  );
+  await h.clock.advance(2 * H);
+  assert.deepEqual(
+    (h.manager.handleSilencesApi('GET', '/api/v1/silences', NO_QUERY, undefined).body as { status: { state: string } }[]).map((s) => s.status.state),
+    ['active', 'expired', 'expired'],
+  );
+
+  const bad = (body: unknown) => {
+    const reply = h.manager.handleSilencesApi('POST', '/api/v1/silences', NO_QUERY, body);
+    assert.equal(reply.status, 400);
+    const b = reply.body as { status: string; errorType: string; error: string };
+    assert.equal(b.status, 'error');
+    assert.equal(b.errorType, 'bad_data');
+    return b.error;
+  };
+  const now = h.clock.now();
+  const ok = { startsAt: iso(now), endsAt: iso(now + H) };
+  assert.match(bad('nope'), /JSON object/);
+  assert.match(bad(silence({ ...ok, matchers: [] })), /matchers must be a non-empty list/);
+  assert.match(bad(silence({ ...ok, matchers: [{ name: 'job', value: '(', isRegex: true }] })), /matchers\[0\]\.value is not a valid regular expression/);
+  assert.match(bad(silence({ ...ok, matchers: [{ name: '1x', value: 'a', isRegex: false }] })), /matchers\[0\]\.name must be a label name/);
+  assert.match(bad(silence({ ...ok, matchers: [{ name: 'job', value: '.*', isRegex: true }] })), /at least one matcher must not match the empty string/);
+  assert.match(bad(silence({ startsAt: iso(now + H), endsAt: iso(now) })), /endsAt must be after startsAt/);
+  assert.match(bad(silence({ startsAt: iso(now - 2 * H), endsAt: iso(now - H) })), /endsAt must not be in the past/);
+  assert.match(bad(silence({ ...ok, startsAt: 'yesterday' })), /startsAt must be an RFC 3339 time/);
+  assert.match(bad(silence({ ...ok, createdBy: '' })), /createdBy must be a non-empty string/);
+  assert.equal(h.manager.handleSilencesApi('GET', '/api/v1/silences/nope', NO_QUERY, undefined).status, 404);
+  assert.equal(h.manager.handleSilencesApi('PUT', '/api/v1/silences', NO_QUERY, undefined).status, 405);
+});
+
+test('silences: an active silence holds alerts back (counted); expiring it lets them through again', async (t) => {
+  const r = await startReceiver();
+  t.after(() => r.close());
+  const h = await startManager({ notifiers: { 'webhook/x': { endpoint: r.url, group_wait: '0s', group_by: ['...'] } } });
+  t.after(() => h.stop());
+  const latency = makeAlert({ alertname: 'HighLatency', service: 'api' });
+  const errors = makeAlert({ alertname: 'Errors', service: 'api' });
+  const id = create(h, silence());
+  h.manager.send([latency, errors]);
+  await deliverNow(h, r, 1);
+  assert.deepEqual(delivered(r), [['Errors/api']]);
+  assert.equal(await h.metric('sluice_alerting_alerts_silenced', 'webhook/x'), 1);
+
+  assert.equal(h.manager.handleSilencesApi('DELETE', `/api/v1/silences/${id}`, NO_QUERY, undefined).status, 200);
+  h.manager.send([latency, errors]);
+  await deliverNow(h, r, 2);
+  assert.deepEqual(delivered(r)[1], ['HighLatency/api']);
+});
+
+test('silences: a silence created after an alert was grouped still holds its notification back', async (t) => {
+  const r = await startReceiver();
+  t.after(() => r.close());
+  const h = await startManager({ notifiers: { 'webhook/x': { endpoint: r.url, group_wait: '30s' } } });
+  t.after(() => h.stop());
+  h.manager.send([makeAlert({ alertname: 'HighLatency', service: 'api' })]);
+  create(h, silence());
+  await h.clock.advance(10 * 60_000);
+  assert.equal(await h.metric('sluice_alerting_notification_queue_size', 'webhook/x'), 0);
+  assert.equal(await h.metric('sluice_alerting_notifications_sent_total', 'webhook/x'), 0);
+  assert.equal(r.requests.length, 0);
+});
+
+test('silences: kept in a file under storage, and active again in a new manager', async (t) => {
+  const storage = join(mkdtempSync(join(tmpdir(), 'sluice-silences-')), 'state');
+  const first = await startManager({ storage });
+  const id = create(first, silence({ comment: 'maintenance window' }));
+  await first.stop();
+  assert.equal(readdirSync(storage).filter((f) => f.endsWith('.json')).length, 1);
+
+  const r = await startReceiver();
+  t.after(() => r.close());
+  const second = await startManager({ storage, notifiers: { 'webhook/x': { endpoint: r.url, group_wait: '0s', group_by: ['...'] } } });
+  t.after(() => second.stop());
+  const got = second.manager.handleSilencesApi('GET', `/api/v1/silences/${id}`, NO_QUERY, undefined);
+  assert.equal(got.status, 200);
+  assert.equal((got.body as { comment: string; status: { state: string } }).comment, 'maintenance window');
+  assert.equal((got.body as { status: { state: string } }).status.state, 'active');
+  second.manager.send([makeAlert({ alertname: 'HighLatency', service: 'api' }), makeAlert({ alertname: 'Errors' })]);
+  await deliverNow(second, r, 1);
+  assert.deepEqual(delivered(r), [['Errors/']]);
+});
+
+test('inhibition: a firing source mutes targets with equal labels, across send() calls, until it resolves', async (t) => {
+  const r = await startReceiver();
+  t.after(() => r.close());
+  const h = await startManager({
+    notifiers: { 'webhook/x': { endpoint: r.url, group_wait: '0s', group_by: ['...'] } },
+    inhibit_rules: [
+      { source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: ['service'] },
+      // Source and target at once: such an alert must not mute itself.
+      { source_matchers: ['alertname=Flapping'], target_matchers: ['alertname = "Flapping"'] },
+    ],
+  });
+  t.after(() => h.stop());
+  const down = makeAlert({ alertname: 'ServiceDown', service: 'api', severity: 'critical' });
+  const slowApi = makeAlert({ alertname: 'HighLatency', service: 'api', severity: 'warning' });
+  const slowWeb = makeAlert({ alertname: 'HighLatency', service: 'web', severity: 'warning' });
+  const flapping = makeAlert({ alertname: 'Flapping', service: 'db', severity: 'info' });
+
+  h.manager.send([down]);
+  h.manager.send([slowApi, slowWeb, flapping]);
+  await deliverNow(h, r, 3);
+  assert.deepEqual(delivered(r).flat().sort(), ['Flapping/db', 'HighLatency/web', 'ServiceDown/api']);
+  assert.equal(await h.metric('sluice_alerting_alerts_inhibited', 'webhook/x'), 1);
+
+  h.manager.send([resolvedAt(down, 1000)]);
+  h.manager.send([slowApi]);
+  await deliverNow(h, r, 4);
+  assert.deepEqual(delivered(r)[3], ['HighLatency/api']);
+  // The source's own resolved notification waits for its group's next interval.
+  await h.clock.advance(5 * 60_000);
+  await deliverNow(h, r, 5);
+  assert.deepEqual(delivered(r)[4], ['ServiceDown/api']);
+});

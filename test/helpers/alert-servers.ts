@@ -199,12 +199,12 @@ export async function startAlertmanager(): Promise<ChildServer> {
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
-/** aiosmtpd delivering every message into a Maildir under its temp dir. */
-export async function startSmtp(): Promise<ChildServer & { messages(): string[] }> {
+/** aiosmtpd delivering every message into a Maildir under its temp dir; larger messages than `maxSize` bytes get a 552. */
+export async function startSmtp(opts: { maxSize?: number } = {}): Promise<ChildServer & { messages(): string[] }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-smtp-'));
   const maildir = join(dir, 'Maildir');
-  const server = spawnServer(SYSTEM_PYTHON, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], port, dir);
+  const server = spawnServer(SYSTEM_PYTHON, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, ...(opts.maxSize ? ['-s', String(opts.maxSize)] : []), '-c', 'aiosmtpd.handlers.Mailbox', maildir], port, dir);
   await pollUntil(() => canConnect(port), 20_000, () => `SMTP server on ${port}: ${server.stderr()}`);
   return {
     ...server,

@@ -48,10 +48,6 @@ export class Dispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  get groupCount(): number {
-    return this.groups.size;
-  }
-
   insert(alert: Alert): void {
     const labels = this.groupLabels(alert.labels);
     const key = `${this.options.receiver}:${formatLabels(labels)}`;

@@ -52,11 +52,14 @@ export function emailMessage(n: GroupNotification, subject: Template = defaultTi
   return { subject: title, text: `${text.join('\n').trimEnd()}\n`, html: html.join('\n') };
 }
 
-/** SMTP's own split: 5xx replies and rejected credentials will not change on a retry; 4xx and dropped connections may. */
+/** Refusals a retry cannot change: rejected credentials, and addresses nodemailer cannot use. */
+const PERMANENT_CODES: ReadonlySet<string> = new Set(['EAUTH', 'EENVELOPE']);
+
+/** SMTP's own split: 5xx replies will not change on a retry; 4xx and dropped connections may. */
 function classify(err: unknown): Error {
   const e = err as { responseCode?: number; code?: string; message?: string };
   const message = `SMTP: ${e.message ?? String(err)}`;
-  if ((e.responseCode !== undefined && e.responseCode >= 500) || e.code === 'EAUTH') return new PermanentError(message);
+  if ((e.responseCode !== undefined && e.responseCode >= 500) || (e.code !== undefined && PERMANENT_CODES.has(e.code))) return new PermanentError(message);
   return new RetryableError(message);
 }
 

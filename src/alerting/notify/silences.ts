@@ -67,7 +67,12 @@ export class SilenceStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    const data = JSON.parse(text) as { version?: number; silences?: Silence[] };
+    let data: { version?: number; silences?: Silence[] };
+    try {
+      data = JSON.parse(text) as typeof data;
+    } catch (err) {
+      throw new Error(`${this.file}: not valid JSON (${(err as Error).message}); move it away to start without these silences`);
+    }
     if (data.version !== FILE_VERSION || !Array.isArray(data.silences)) throw new Error(`${this.file}: not a silences file of version ${FILE_VERSION}`);
     for (const s of data.silences) this.silences.set(s.id, { silence: s, matchers: s.matchers.map(toMatcher) });
   }

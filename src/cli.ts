@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// sluice run | validate | components
+// sluice run | validate | components | test-rules
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
@@ -22,6 +22,9 @@ Usage:
       Check a configuration; prints every problem with file:line:column and exits 1 if any is an error.
   sluice components
       List every component type and the signals it supports.
+  sluice test-rules FILE...
+      Run Prometheus rule unit tests (promtool's test file format) through sluice's own rule
+      evaluator; exits 1 if any test fails.
 
 Options:
   -c, --config FILE   configuration file (repeatable)
@@ -96,12 +99,30 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
       if (ok) io.out(`${files.join(', ')}: configuration is valid`);
       return ok ? 0 : 1;
     }
+    case 'test-rules':
+      return testRules(positionals.slice(1), io);
     case 'run':
       return run(files.length > 0 ? files : [DEFAULT_CONFIG], sets, io);
     default:
       io.err(`unknown command "${command}"\n\n${HELP}`);
       return 2;
   }
+}
+
+async function testRules(files: string[], io: CliIo): Promise<number> {
+  if (files.length === 0) {
+    io.err('sluice test-rules: at least one test FILE is required');
+    return 2;
+  }
+  // Loaded on demand: the PromQL engine is of no use to `run` or `validate` without rules.
+  const { formatRuleTestResult, runRuleTestFile } = await import('./alerting/unittest/runner.js');
+  let failed = false;
+  for (const file of files) {
+    const result = runRuleTestFile(file);
+    if (result.failures.length > 0) failed = true;
+    for (const line of formatRuleTestResult(result)) io[line.stream](line.text);
+  }
+  return failed ? 1 : 0;
 }
 
 async function run(files: string[], sets: string[], io: CliIo): Promise<number> {

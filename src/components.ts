@@ -10,6 +10,7 @@ import { intervalProcessorFactory } from './processors/interval/factory.js';
 import { tailSamplingProcessorFactory } from './processors/tail_sampling/factory.js';
 import { cardinalityLimiterProcessorFactory } from './processors/cardinality_limiter/factory.js';
 import { metricsTransformProcessorFactory } from './processors/metricstransform/factory.js';
+import { alertingProcessorFactory } from './processors/alerting/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
@@ -39,6 +40,7 @@ export const factories: readonly Factory[] = [
   tailSamplingProcessorFactory,
   cardinalityLimiterProcessorFactory,
   metricsTransformProcessorFactory,
+  alertingProcessorFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   debugExporterFactory,

@@ -1,0 +1,184 @@
+// The alerting processor: every metrics batch is read into the series store and passed on
+// unchanged; each rule group is evaluated on its own interval through the scheduler; recording-rule
+// output (and ALERTS series, when asked) goes downstream as gauges of its own; alerts go to the
+// notification manager, whose queues never hold up the pipeline.
+import { Observable, type SchedulerAction, type Subscriber, type Subscription } from 'rxjs';
+import Long from 'long';
+import type { Logger } from 'pino';
+import type { CreateSettings, Processor } from '../../pipeline/component.js';
+import { createEnvelope, receiverContext, type Envelope } from '../../pipeline/envelope.js';
+import type { KeyValue, Metric, MetricsData } from '../../pdata/types.js';
+import type { Counter } from 'prom-client';
+import { SeriesStore } from '../../alerting/storage/series-store.js';
+import { SeriesIngest } from '../../alerting/ingest.js';
+import { RuleManager, type OutputSample, type RuleGroup } from '../../alerting/rules/manager.js';
+import { NotificationManager } from '../../alerting/notify/manager.js';
+import { handleRulesApi } from '../../alerting/api.js';
+import { METRIC_NAME } from '../../alerting/labels.js';
+import type { StatusRequest, StatusResponse } from '../../telemetry/status-routes.js';
+import type { AlertingConfig } from './factory.js';
+
+const API_PREFIX = '/api/v1';
+
+export class AlertingProcessor implements Processor {
+  readonly store: SeriesStore;
+  readonly notifications: NotificationManager;
+  private rules: RuleManager;
+  private readonly ingest: SeriesIngest;
+  private readonly logger: Logger;
+  private readonly subscribers = new Set<Subscriber<Envelope>>();
+  private readonly timers: Subscription[] = [];
+  private readonly refused: Counter<string>;
+  private readonly evaluations: Counter<string>;
+  private readonly failures: Counter<string>;
+
+  constructor(
+    private readonly settings: CreateSettings,
+    private readonly config: AlertingConfig,
+  ) {
+    this.logger = settings.logger;
+    const t = settings.telemetry;
+    const labels = { processor: settings.id };
+    this.notifications = new NotificationManager({ ...config, external_url: config.external_url }, settings);
+    this.store = new SeriesStore({ maxSeries: config.max_series, retentionMs: config.lookback_delta });
+    this.rules = this.buildRules(config);
+    this.ingest = new SeriesIngest(this.store, { addSuffixes: config.add_metric_suffixes, resourceToTelemetry: config.resource_to_telemetry_conversion.enabled, maxSeries: config.max_series });
+    t.callbackGauge('sluice_alerting_series', 'Series held in the alerting store (bounded by max_series).', labels, () => this.store.seriesCount);
+    t.callbackGauge('sluice_alerting_samples', 'Samples held in the alerting store.', labels, () => this.store.sampleCount);
+    t.callbackGauge('sluice_alerting_alerts', 'Pending and firing alerts.', labels, () => this.rules.activeAlerts().length);
+    this.refused = t.counter('sluice_alerting_samples_refused_total', 'Samples the alerting store did not take, by reason (out_of_order, series_limit).', ['processor', 'reason']);
+    this.evaluations = t.counter('sluice_alerting_rule_group_evaluations_total', 'Rule group evaluations.', ['processor', 'group']);
+    this.failures = t.counter('sluice_alerting_rule_evaluation_failures_total', 'Rule evaluations that failed (bad query result, duplicate labels, limit).', ['processor', 'group']);
+  }
+
+  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
+    new Observable<Envelope>((subscriber) => {
+      this.subscribers.add(subscriber);
+      const subscription = source.subscribe({
+        next: (envelope) => {
+          this.read(envelope.data as MetricsData);
+          subscriber.next(envelope);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          this.subscribers.delete(subscriber);
+          subscriber.complete();
+        },
+      });
+      return () => {
+        this.subscribers.delete(subscriber);
+        subscription.unsubscribe();
+      };
+    });
+
+  async start(): Promise<void> {
+    await this.notifications.start();
+    for (const group of this.rules.groups) this.schedule(group);
+    if (!this.settings.telemetry.routes.register(API_PREFIX, this.settings.id, (r) => this.serveApi(r))) {
+      this.logger.warn({ prefix: API_PREFIX }, 'another alerting processor already serves the alerting API on the status port; this one is not served there');
+    }
+  }
+
+  async shutdown(deadline: number): Promise<void> {
+    for (const t of this.timers) t.unsubscribe();
+    this.timers.length = 0;
+    this.settings.telemetry.routes.unregister(this.settings.id);
+    await this.notifications.shutdown(deadline);
+  }
+
+  /** The rule engine now in use (tests and the API read its state). */
+  get ruleManager(): RuleManager {
+    return this.rules;
+  }
+
+  /** Swaps in new rule groups; rules whose settings did not change keep their alert state. */
+  reload(config: AlertingConfig): void {
+    const next = this.buildRules(config);
+    next.inheritState(this.rules);
+    for (const t of this.timers) t.unsubscribe();
+    this.timers.length = 0;
+    this.rules = next;
+    for (const group of next.groups) this.schedule(group);
+  }
+
+  private buildRules(config: AlertingConfig): RuleManager {
+    const rules = new RuleManager(config.ruleGroups, {
+      store: this.store,
+      externalLabels: config.external_labels,
+      externalURL: config.external_url,
+      lookbackDeltaMs: config.lookback_delta,
+      defaultIntervalMs: config.evaluation_interval,
+      resendDelayMs: config.resend_delay,
+      sink: this.notifications,
+      onSamples: (samples, ts) => this.emit(samples, ts),
+    });
+    this.store.setRetention(rules.retentionMs());
+    return rules;
+  }
+
+  private schedule(group: RuleGroup): void {
+    const processor = this;
+    const interval = group.intervalMs;
+    this.timers.push(
+      this.settings.scheduler.schedule(function (this: SchedulerAction<unknown>) {
+        processor.evaluate(group);
+        this.schedule(undefined, interval);
+      }, interval),
+    );
+  }
+
+  private evaluate(group: RuleGroup): void {
+    const now = this.settings.scheduler.now();
+    const labels = { processor: this.settings.id, group: group.name };
+    this.rules.evalGroup(group, now);
+    this.evaluations.labels(labels).inc();
+    for (const rule of group.rules) {
+      if (rule.status.health === 'err' && rule.status.lastEvaluation === now) {
+        this.failures.labels(labels).inc();
+        this.logger.warn({ group: group.name, rule: rule.name, error: rule.status.lastError }, 'rule evaluation failed');
+      }
+    }
+    this.store.gc(now);
+    this.ingest.forgetIdle(now, this.rules.retentionMs());
+  }
+
+  private read(data: MetricsData): void {
+    const result = this.ingest.ingest(data, this.settings.scheduler.now());
+    if (result.outOfOrder) this.refused.labels({ processor: this.settings.id, reason: 'out_of_order' }).inc(result.outOfOrder);
+    if (result.overLimit) this.refused.labels({ processor: this.settings.id, reason: 'series_limit' }).inc(result.overLimit);
+  }
+
+  /** Recording-rule series (and ALERTS when configured) downstream, one gauge per metric name. */
+  private emit(samples: readonly OutputSample[], ts: number): void {
+    if (this.subscribers.size === 0) return;
+    const byName = new Map<string, Metric>();
+    const time = Long.fromNumber(ts, true).multiply(1_000_000);
+    for (const sample of samples) {
+      if (sample.alertSeries && !this.config.emit_alert_series) continue;
+      const name = sample.labels.find(([k]) => k === METRIC_NAME)?.[1] ?? '';
+      let metric = byName.get(name);
+      if (!metric) {
+        metric = { name, description: '', unit: '', gauge: { dataPoints: [] } } as unknown as Metric;
+        byName.set(name, metric);
+      }
+      const attributes: KeyValue[] = sample.labels.filter(([k]) => k !== METRIC_NAME).map(([key, value]) => ({ key, value: { stringValue: value } }) as KeyValue);
+      metric.gauge!.dataPoints.push({ attributes, timeUnixNano: time, asDouble: sample.value, exemplars: [] } as never);
+    }
+    if (byName.size === 0) return;
+    for (const subscriber of this.subscribers) {
+      const data: MetricsData = { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 'sluice/alerting' }, metrics: [...byName.values()] }] }] } as unknown as MetricsData;
+      const envelope = createEnvelope('metrics', data, receiverContext(this.settings.id), {
+        ack: () => {},
+        nack: (err) => this.logger.warn({ points: envelope.items, error: err.message }, 'recorded series were refused downstream; they stay in the alerting store for rules but are not exported'),
+      });
+      subscriber.next(envelope);
+    }
+  }
+
+  private serveApi(request: StatusRequest): StatusResponse {
+    if (request.path === `${API_PREFIX}/silences` || request.path.startsWith(`${API_PREFIX}/silences/`)) {
+      return this.notifications.handleSilencesApi(request.method, request.path, request.query, request.body);
+    }
+    return handleRulesApi(() => [this.rules], request) ?? { status: 404, body: { status: 'error', errorType: 'not_found', error: `no API at ${request.path}` } };
+  }
+}

@@ -18,11 +18,94 @@ function dropsMetricName(op: BinaryOp): boolean {
   return op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^';
 }
 
-/** Go's math.Pow where it differs from Math.pow: 1 to any power and -1 to ±Inf are 1. */
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
+/** Go's math.Frexp: `x = frac × 2^exp` with |frac| in [0.5, 1), read off the bits so it is exact. */
+function frexp(x: number): [number, number] {
+  if (x === 0 || !Number.isFinite(x)) return [x, 0];
+  let exp = 0;
+  // Subnormals have no implicit bit: scale them into the normal range first.
+  if (Math.abs(x) < 2 ** -1022) {
+    x *= 2 ** 52;
+    exp = -52;
+  }
+  F64[0] = x;
+  exp += ((U32[1]! >>> 20) & 0x7ff) - 1022;
+  U32[1] = (U32[1]! & 0x800fffff) | (1022 << 20);
+  return [F64[0], exp];
+}
+
+/** `frac × 2^exp` with one rounding, in steps that keep each power of two representable. */
+function ldexp(frac: number, exp: number): number {
+  if (exp > 1023) return frac * 2 ** 1023 * 2 ** (exp - 1023);
+  if (exp < -1022) return frac * 2 ** (exp + 52) * 2 ** -52;
+  return frac * 2 ** exp;
+}
+
+const isOddInt = (y: number) => Number.isInteger(y) && Math.abs(y) < 2 ** 53 && Math.abs(y % 2) === 1;
+
+/**
+ * Go's math.Pow, step for step: integer powers by repeated squaring of the mantissa (so 7^-2 is
+ * 1/49 exactly as Prometheus prints it, where V8's pow is one ulp off), the fractional part
+ * through exp(log), and Go's special cases.
+ */
 function goPow(x: number, y: number): number {
-  if (x === 1) return 1;
-  if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
-  return Math.pow(x, y);
+  if (y === 0 || x === 1) return 1;
+  if (y === 1) return x;
+  if (Number.isNaN(x) || Number.isNaN(y)) return NaN;
+  if (x === 0) {
+    if (y < 0) return Object.is(x, -0) && isOddInt(y) ? -Infinity : Infinity;
+    return Object.is(x, -0) && isOddInt(y) ? x : 0;
+  }
+  if (!Number.isFinite(y)) {
+    if (x === -1) return 1;
+    return (Math.abs(x) < 1) === (y === Infinity) ? 0 : Infinity;
+  }
+  if (!Number.isFinite(x)) {
+    if (x === -Infinity) return goPow(1 / x, -y);
+    return y < 0 ? 0 : Infinity;
+  }
+  if (y === 0.5) return Math.sqrt(x);
+  if (y === -0.5) return 1 / Math.sqrt(x);
+  let yi = Math.trunc(Math.abs(y));
+  let yf = Math.abs(y) - yi;
+  if (yf !== 0 && x < 0) return NaN;
+  if (yi >= 2 ** 63) {
+    if (x === -1) return 1;
+    return (Math.abs(x) < 1) === y > 0 ? 0 : Infinity;
+  }
+  let a1 = 1;
+  let ae = 0;
+  if (yf !== 0) {
+    if (yf > 0.5) {
+      yf--;
+      yi++;
+    }
+    a1 = Math.exp(yf * Math.log(x));
+  }
+  let [x1, xe] = frexp(x);
+  for (let i = BigInt(yi); i !== 0n; i >>= 1n) {
+    if (xe < -(1 << 12) || 1 << 12 < xe) {
+      ae += xe;
+      break;
+    }
+    if ((i & 1n) === 1n) {
+      a1 *= x1;
+      ae += xe;
+    }
+    x1 *= x1;
+    xe <<= 1;
+    if (x1 < 0.5) {
+      x1 += x1;
+      xe--;
+    }
+  }
+  if (y < 0) {
+    a1 = 1 / a1;
+    ae = -ae;
+  }
+  return ldexp(a1, ae);
 }
 
 export function arithmetic(op: BinaryOp, l: number, r: number): number {

@@ -15,6 +15,11 @@ export const REDACTED_KEYS = [
   'key_pem',
   'x-api-key',
   'dd-api-key',
+  // The alerting notifiers' credentials: an SMTP password, a PagerDuty routing key, and a Slack
+  // incoming-webhook URL, which is itself the secret.
+  'auth_password',
+  'routing_key',
+  'webhook_url',
 ];
 
 const REDACT_PATHS = REDACTED_KEYS.flatMap((k) => {

@@ -24,3 +24,11 @@ test('one JSON line per event, component on every line, secrets redacted whereve
   assert.doesNotMatch(lines[0]!, /s3cret|dd-key|hunter2|tkn|datadog-secret/);
   assert.match(lines[0]!, /tenant-a/, 'ordinary values stay');
 });
+
+test('alerting notifier credentials are redacted: SMTP password, PagerDuty routing key, Slack webhook URL', () => {
+  const lines: string[] = [];
+  const log = componentLogger(createLogger('info', { write: (line: string) => void lines.push(line) }), 'processor', 'alerting');
+  log.info({ notifier: { auth_password: 'smtp-pass', routing_key: 'pd-key-123', webhook_url: 'https://hooks.slack.com/services/T/B/xyz', channel: '#ops' } }, 'notifier configured');
+  assert.doesNotMatch(lines[0]!, /smtp-pass|pd-key-123|hooks\.slack\.com/);
+  assert.match(lines[0]!, /#ops/);
+});

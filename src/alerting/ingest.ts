@@ -21,7 +21,7 @@ export interface IngestResult {
 
 export class SeriesIngest {
   /** Running totals of delta series, and the last time each moved, to forget the idle ones. */
-  private readonly totals = new Map<string, { value: number; seenMs: number }>();
+  private readonly totals = new Map<string, { value: number; seenMs: number; lastTs: number }>();
 
   constructor(
     private readonly store: SeriesStore,
@@ -46,7 +46,7 @@ export class SeriesIngest {
       const labels = normalizeLabels(s.labels);
       const key = s.delta ? labelsKey(labels) : '';
       for (const sample of s.samples) {
-        const ts = sample.timestampMs > 0 ? Math.min(sample.timestampMs, nowMs) : nowMs;
+        let ts = sample.timestampMs > 0 ? Math.min(sample.timestampMs, nowMs) : nowMs;
         let value = sample.value;
         if (s.delta) {
           const total = this.totals.get(key);
@@ -55,7 +55,10 @@ export class SeriesIngest {
             continue;
           }
           value += total?.value ?? 0;
-          this.totals.set(key, { value, seenMs: nowMs });
+          // Increments stamped in the same millisecond (a connector counting request by request)
+          // all count: the later one is written a millisecond on rather than refused.
+          if (total && ts <= total.lastTs) ts = total.lastTs + 1;
+          this.totals.set(key, { value, seenMs: nowMs, lastTs: ts });
         }
         const outcome = this.store.append(labels, ts, value);
         if (outcome === 'ok') result.appended++;

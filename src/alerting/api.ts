@@ -1,25 +1,15 @@
 // GET /api/v1/alerts and /api/v1/rules in the shape of Prometheus's HTTP API, so Grafana,
 // Karma, promtool-style scripts and curl habits read sluice like a Prometheus.
 import type { StatusRequest, StatusResponse } from '../telemetry/status-routes.js';
+import { formatFloat } from './gofmt.js';
 import { labelsToRecord } from './labels.js';
 import type { AlertInstance, RuleManager } from './rules/manager.js';
 import { AlertingRule } from './rules/manager.js';
 
-/** Go's strconv.FormatFloat(v, 'e', -1, 64), which Prometheus uses for alert values. */
-export function formatGoExponent(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  const [mantissa, exponent] = v.toExponential().split('e') as [string, string];
-  const sign = exponent.startsWith('-') ? '-' : '+';
-  const digits = exponent.replace(/^[+-]/, '');
-  return `${mantissa}e${sign}${digits.padStart(2, '0')}`;
-}
-
 const iso = (ms: number | undefined) => (ms === undefined ? '0001-01-01T00:00:00Z' : new Date(ms).toISOString());
 
 function alertJson(a: AlertInstance) {
-  return { labels: labelsToRecord(a.labels), annotations: a.annotations, state: a.state, activeAt: iso(a.activeAt), ...(a.keepFiringSince !== undefined ? { keepFiringSince: iso(a.keepFiringSince) } : {}), value: formatGoExponent(a.value) };
+  return { labels: labelsToRecord(a.labels), annotations: a.annotations, state: a.state, activeAt: iso(a.activeAt), ...(a.keepFiringSince !== undefined ? { keepFiringSince: iso(a.keepFiringSince) } : {}), value: formatFloat(a.value, 'e', -1) };
 }
 
 const ok = (data: unknown): StatusResponse => ({ status: 200, body: { status: 'success', data } });

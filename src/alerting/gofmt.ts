@@ -1,6 +1,7 @@
-// Go's fmt and strconv float formatting for the values alert templates handle. Templates are
-// compared byte for byte with what Prometheus writes, so rounding (ties to even on the exact binary
-// value), exponent forms and fmt's error notations (%!d(string=x)) follow Go rather than JavaScript.
+// Go's fmt and strconv formatting, the one copy that alert templates, PromQL results and errors,
+// the rule unit-test runner and the rules API all print through. What they print is compared byte
+// for byte with what Prometheus writes, so rounding (ties to even on the exact binary value),
+// exponent forms, quoting and fmt's error notations (%!d(string=x)) follow Go rather than JavaScript.
 
 /** A value as Go's reflection sees it, limited to the types alert templates produce. */
 export type GoValue =
@@ -230,11 +231,22 @@ export function formatValue(v: GoValue, plus = false): string {
   }
 }
 
-/** Go orders strings by their UTF-8 bytes, which for well-formed text is code point order. */
+// Surrogates (D800–DFFF) come before E000–FFFF in UTF-16 but encode code points above them.
+const utf8Rank = (unit: number): number => (unit < 0xd800 ? unit : unit < 0xe000 ? unit + 0x2000 : unit - 0x800);
+
+/**
+ * Go's string order: by UTF-8 bytes, which for well-formed text is code point order. Compared on
+ * UTF-16 code units without encoding, since label sorting calls this for every pair.
+ */
 export function compareBytes(a: string, b: string): number {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return Buffer.compare(x, y);
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return utf8Rank(x) < utf8Rank(y) ? -1 : 1;
+  }
+  return a.length < b.length ? -1 : 1;
 }
 
 /** fmt.Sprint: a space between operands when neither side is a string. */

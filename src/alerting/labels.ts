@@ -1,5 +1,7 @@
 // Label sets as the rule engine handles them: name/value pairs sorted by name, so two sets are
 // equal exactly when their keys are, and a key is cheap to build once per series.
+import { compareBytes, goQuote } from './gofmt.js';
+
 export type Labels = readonly (readonly [string, string])[];
 
 /** The label that holds a series' metric name. */
@@ -51,9 +53,19 @@ export function fingerprint(labels: Labels): string {
   return h.toString(16).padStart(16, '0');
 }
 
-/** `name{a="b", ...}` as Prometheus prints a series. */
-export function formatSeries(labels: Labels): string {
-  const name = getLabel(labels, METRIC_NAME);
-  const rest = labels.filter(([k]) => k !== METRIC_NAME).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  return rest.length === 0 && name ? name : `${name}{${rest.join(', ')}}`;
+/** `{__name__="up", job="api"}`: Prometheus's Labels.String(), the metric name an ordinary label. */
+export function formatLabels(labels: Labels): string {
+  return `{${labels.map(([k, v]) => `${k}=${goQuote(v)}`).join(', ')}}`;
+}
+
+/** Prometheus's labels.Compare: pair by pair, name then value, in Go's byte order; a prefix sorts first. */
+export function compareLabels(a: Labels, b: Labels): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const [an, av] = a[i]!;
+    const [bn, bv] = b[i]!;
+    const c = compareBytes(an, bn) || compareBytes(av, bv);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
 }

@@ -3,7 +3,7 @@
 // random order there, so order-sensitive float sums and topk ties are kept out of the tables).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareLabels, formatLabels } from '../../src/alerting/promql/eval-support.js';
+import { compareLabels, formatLabels } from '../../src/alerting/labels.js';
 import { evaluate, PromQLEvalError, type Queryable } from '../../src/alerting/promql/engine.js';
 import { parseExpr, parseMetric, parsePromDuration } from '../../src/alerting/promql/parser.js';
 import { isStaleNaN, STALE_NAN } from '../../src/alerting/promql/values.js';

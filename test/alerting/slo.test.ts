@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { generateSloRuleGroups, sloRuleGroupsToYaml, sloSchema, errorBudgetText, objectiveRatioText, formatPromDuration, type SloConfig } from '../../src/alerting/rules/slo.js';
+import { generateSloRuleGroups, sloRuleGroupsToYaml, sloSchema, errorBudgetText, objectiveRatioText, type SloConfig } from '../../src/alerting/rules/slo.js';
+import { formatDuration } from '../../src/alerting/promql/format.js';
 import { parseExpr } from '../../src/alerting/promql/parser.js';
 import { checkTemplate } from '../../src/alerting/rules/template.js';
 import type { ValidationContext } from '../../src/config/schema.js';
@@ -93,8 +94,8 @@ test('budgets are exact decimals; windows are written in days and smaller units'
   assert.equal(errorBudgetText(99.95), '0.0005');
   assert.equal(objectiveRatioText(99.9), '0.999');
   assert.equal(objectiveRatioText(90), '0.9');
-  assert.equal(formatPromDuration(30 * 86_400_000), '30d');
-  assert.equal(formatPromDuration(90 * 60_000), '1h30m');
+  assert.equal(formatDuration(30 * 86_400_000, { upToDays: true }), '30d');
+  assert.equal(formatDuration(90 * 60_000, { upToDays: true }), '1h30m');
 });
 
 test('config mistakes are reported with their path', () => {

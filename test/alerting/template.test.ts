@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkTemplate, compileTemplate, expandTemplate } from '../../src/alerting/rules/template.js';
-import { formatFloat } from '../../src/alerting/rules/gofmt.js';
+import { formatFloat } from '../../src/alerting/gofmt.js';
 
 interface Options {
   /** The alert's template name, which Prometheus puts in error messages. */

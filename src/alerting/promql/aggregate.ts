@@ -1,8 +1,9 @@
 // Aggregation operators, with the arithmetic Prometheus 2.42 uses (incremental mean for avg,
 // Welford for stddev/stdvar, a heap for topk/bottomk), so results agree to the last bit.
+import { formatFloat, formatGoFloat, goQuote } from '../gofmt.js';
 import { getLabel, METRIC_NAME, type Labels } from '../labels.js';
 import type { AggregateOp } from './ast.js';
-import { formatFloatF, formatFloatV, goQuote, LABEL_NAME_RE, onlyLabels, PromQLEvalError, withLabel, withoutLabels } from './eval-support.js';
+import { LABEL_NAME_RE, onlyLabels, PromQLEvalError, withLabel, withoutLabels } from './eval-support.js';
 import type { VectorSample } from './values.js';
 
 interface Group {
@@ -95,7 +96,7 @@ export function aggregate(op: AggregateOp, vec: readonly VectorSample[], groupin
   let k = 0;
   if (op === 'topk' || op === 'bottomk') {
     const f = param as number;
-    if (!(f >= -INT64_LIMIT && f < INT64_LIMIT)) throw new PromQLEvalError(`Scalar value ${formatFloatV(f)} overflows int64`);
+    if (!(f >= -INT64_LIMIT && f < INT64_LIMIT)) throw new PromQLEvalError(`Scalar value ${formatGoFloat(f)} overflows int64`);
     k = Math.trunc(f);
     if (k < 1) return [];
   }
@@ -111,7 +112,7 @@ export function aggregate(op: AggregateOp, vec: readonly VectorSample[], groupin
   for (const sample of vec) {
     let labels = sample.labels;
     const v = sample.value;
-    if (op === 'count_values') labels = withLabel(labels, valueLabel, formatFloatF(v));
+    if (op === 'count_values') labels = withLabel(labels, valueLabel, formatFloat(v, 'f', -1));
     const key = groupKey(labels, grouping, without);
     const g = groups.get(key);
     if (!g) {

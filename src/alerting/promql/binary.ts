@@ -1,8 +1,8 @@
 // Binary operators: arithmetic and comparisons between scalars and vectors, vector matching
 // (one-to-one, group_left/group_right) and the set operators, as Prometheus 2.42 evaluates them.
-import { getLabel, labelsKey, METRIC_NAME, type Labels } from '../labels.js';
+import { formatLabels, getLabel, labelsKey, METRIC_NAME, type Labels } from '../labels.js';
 import type { BinaryOp, VectorMatching } from './ast.js';
-import { dropMetricName, formatLabels, onlyLabels, PromQLEvalError, withLabel, withoutLabels } from './eval-support.js';
+import { dropMetricName, onlyLabels, PromQLEvalError, withLabel, withoutLabels } from './eval-support.js';
 import type { VectorSample } from './values.js';
 
 type Comparison = '==' | '!=' | '<' | '<=' | '>' | '>=';

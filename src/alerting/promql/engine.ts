@@ -1,12 +1,12 @@
 // Instant evaluation of a PromQL expression against a sample store, with Prometheus 2.42's
 // semantics: the lookback window for instant selectors, staleness markers, metric-name dropping
 // and the duplicate-labelset check on every computed vector.
-import type { Labels } from '../labels.js';
+import { compareLabels, type Labels } from '../labels.js';
 import type { Expr, LabelMatcher } from './ast.js';
 import { aggregate } from './aggregate.js';
 import { scalarBinary, vectorBinary, vectorScalarBinary } from './binary.js';
 import { absentLabels, clamp, goMax, goMin, histogramQuantile, labelJoin, labelReplace, mapValues, RANGE_FUNCTIONS, round, SIMPLE_FUNCTIONS } from './eval-functions.js';
-import { assertUniqueLabelsets, compareLabels, dropMetricName, PromQLEvalError } from './eval-support.js';
+import { assertUniqueLabelsets, dropMetricName, PromQLEvalError } from './eval-support.js';
 import { isStaleNaN, type RangeSeries, type Value, type VectorSample } from './values.js';
 
 export { PromQLEvalError } from './eval-support.js';

@@ -5,13 +5,21 @@ import { METRIC_NAME } from '../labels.js';
 import type { BinaryOp, Expr, LabelMatcher, VectorMatching } from './ast.js';
 import { DURATION_UNITS, PRECEDENCE } from './parser.js';
 
-/** A duration in Prometheus notation, largest units first (`1h30m`). */
-export function formatDuration(ms: number): string {
-  if (ms < 0) return `-${formatDuration(-ms)}`;
-  if (ms === 0) return '0s';
-  let rest = ms;
+// Prometheus leaves these out unless they divide the duration evenly: 90d reads better than 12w6d.
+const WHOLE_ONLY = new Set(['y', 'w']);
+
+/**
+ * Prometheus's model.Duration String (`1h30m`, `2w`, `90d`), with a sign for negative offsets as
+ * the PromQL printer writes them. `upToDays` never uses weeks or years, for SLO window names
+ * (`ratio_rate28d`) that read in days.
+ */
+export function formatDuration(ms: number, opts: { upToDays?: boolean } = {}): string {
+  let rest = Math.trunc(ms);
+  if (rest < 0) return `-${formatDuration(-rest, opts)}`;
+  if (rest === 0) return '0s';
   let out = '';
   for (const [unit, size] of DURATION_UNITS) {
+    if (WHOLE_ONLY.has(unit) && (opts.upToDays || rest % size !== 0)) continue;
     const n = Math.floor(rest / size);
     if (n > 0) out += `${n}${unit}`;
     rest -= n * size;

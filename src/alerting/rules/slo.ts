@@ -13,6 +13,7 @@
 // ends, and waiting would only delay the page.
 import { stringify } from 'yaml';
 import { Schema, report, s, type Infer } from '../../config/schema.js';
+import { formatDuration } from '../promql/format.js';
 import { parseExpr } from '../promql/parser.js';
 import { promDurationSchema } from './rule-file.js';
 
@@ -108,19 +109,6 @@ const TICKET = [
   { long: '3d', short: '6h', factor: '1' },
 ] as const;
 
-/** Milliseconds as a Prometheus duration in days, hours, minutes, seconds. */
-export function formatPromDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  let out = '';
-  let rest = ms;
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
-    const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * size;
-  }
-  return out;
-}
-
 /**
  * 1 - objective/100 written exactly in decimal (99.9 gives 0.001, not 0.0009999999999998899),
  * so the thresholds in the rules read as the user's numbers.
@@ -176,7 +164,7 @@ export function generateSloRuleGroups(slos: readonly SloConfig[]): RuleGroupObje
   return slos.map((slo) => {
     const sloLabel = { slo: slo.name };
     const budget = errorBudgetText(slo.objective);
-    const window = formatPromDuration(slo.window);
+    const window = formatDuration(slo.window, { upToDays: true });
     const windows = [...new Set<string>([...ALERT_WINDOWS, window])];
     const ratio = (w: string) => `slo:sli_error:ratio_rate${w}{slo=${quote(slo.name)}}`;
     const rules: (RecordingRuleObject | AlertingRuleObject)[] = windows.map((w) => ({

@@ -18,7 +18,7 @@ import {
   sprintf,
   sprintln,
   type GoValue,
-} from './gofmt.js';
+} from '../gofmt.js';
 
 export interface TemplateData {
   labels: Record<string, string>;

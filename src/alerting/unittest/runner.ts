@@ -5,14 +5,15 @@
 // alerts only), and expression tests are instant queries run after the last step.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { Labels } from '../labels.js';
+import { formatFloat, goQuote } from '../gofmt.js';
+import { compareLabels, formatLabels, type Labels } from '../labels.js';
 import { evaluate } from '../promql/engine.js';
+import { formatDuration } from '../promql/format.js';
 import { parseExpr } from '../promql/parser.js';
 import { STALE_NAN, type VectorSample } from '../promql/values.js';
 import { loadRuleFiles, type RuleGroupSpec } from '../rules/rule-file.js';
 import { RuleManager, type RuleGroup } from '../rules/manager.js';
 import { SeriesStore } from '../storage/series-store.js';
-import { compareLabels, formatDuration, formatFloatE, formatLabels, goQuote } from './go-format.js';
 import { formatTestFileIssue, parseTestFile, type AlertTestCase, type PromqlTestCase, type RuleTestFile, type TestGroup } from './test-file.js';
 
 /** Prometheus's default --query.lookback-delta, which promtool's engine uses. */
@@ -201,7 +202,7 @@ function sortedPairs(record: Readonly<Record<string, string>>): Labels {
 
 function formatSamples(samples: readonly { labels: Labels; value: number }[]): string {
   if (samples.length === 0) return 'nil';
-  return samples.map((s) => `${formatLabels(s.labels)} ${formatFloatE(s.value)}`).join(', ');
+  return samples.map((s) => `${formatLabels(s.labels)} ${formatFloat(s.value, 'E', -1)}`).join(', ');
 }
 
 function formatAlerts(alerts: readonly AlertView[]): string {

@@ -4,9 +4,9 @@
 import { LineCounter, isMap, isNode, isScalar, parseDocument, visit, type Document } from 'yaml';
 import { Schema, formatPath, report, s, type Path, type ValidationContext } from '../../config/schema.js';
 import type { Labels } from '../labels.js';
+import { formatDuration } from '../promql/format.js';
 import { PromQLParseError, parseMetric } from '../promql/parser.js';
 import { promDurationSchema } from '../rules/rule-file.js';
-import { formatDuration } from './go-format.js';
 import { parseSeriesValues, SeriesNotationError, type SeriesPoint } from './series-notation.js';
 
 const DEFAULT_EVALUATION_INTERVAL_MS = 60_000;

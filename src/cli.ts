@@ -11,6 +11,9 @@ import type { ConfigIssue } from './config/schema.js';
 import type { ServiceConfig } from './config/types.js';
 import { createLogger } from './telemetry/logger.js';
 import { Service } from './service/service.js';
+import type { AlertingConfig } from './processors/alerting/factory.js';
+import { generateSloRuleGroups, sloRuleGroupsToYaml } from './alerting/rules/slo.js';
+import { formatRuleTestResult, runRuleTestFile } from './alerting/unittest/runner.js';
 
 const HELP = `sluice: an OpenTelemetry-Collector-style telemetry gateway
 
@@ -18,8 +21,9 @@ Usage:
   sluice run [--config FILE]... [--set key.path=value]...
       Run the gateway. Several --config files merge, later over earlier. Without --config,
       runs the embedded default (OTLP gRPC :4317 and HTTP :4318 -> memory_limiter -> batch -> debug).
-  sluice validate --config FILE [--config FILE]... [--set key.path=value]...
+  sluice validate --config FILE [--config FILE]... [--set key.path=value]... [--print-rules]
       Check a configuration; prints every problem with file:line:column and exits 1 if any is an error.
+      --print-rules also prints, per alerting processor, the rules generated from its slos.
   sluice components
       List every component type and the signals it supports.
   sluice test-rules FILE...
@@ -68,6 +72,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
         set: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        'print-rules': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -95,9 +100,11 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
         io.err('sluice validate: at least one --config FILE is required');
         return 2;
       }
-      const ok = loadAndValidate(files, sets, io) !== undefined;
-      if (ok) io.out(`${files.join(', ')}: configuration is valid`);
-      return ok ? 0 : 1;
+      const config = loadAndValidate(files, sets, io);
+      if (!config) return 1;
+      io.out(`${files.join(', ')}: configuration is valid`);
+      if (values['print-rules']) printGeneratedRules(config, io);
+      return 0;
     }
     case 'test-rules':
       return testRules(positionals.slice(1), io);
@@ -109,13 +116,21 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   }
 }
 
-async function testRules(files: string[], io: CliIo): Promise<number> {
+/** The Prometheus rule groups each alerting processor generates from its `slos`, as a rule file. */
+function printGeneratedRules(config: ServiceConfig, io: CliIo): void {
+  for (const [id, component] of config.processors) {
+    if (component.type !== 'alerting') continue;
+    const { slos } = component.config as AlertingConfig;
+    io.out(`# processors.${id}: ${slos.length === 0 ? 'no slos, no generated rules' : `rules generated from ${slos.length} slo(s)`}`);
+    if (slos.length > 0) io.out(sloRuleGroupsToYaml(generateSloRuleGroups(slos)));
+  }
+}
+
+function testRules(files: string[], io: CliIo): number {
   if (files.length === 0) {
     io.err('sluice test-rules: at least one test FILE is required');
     return 2;
   }
-  // Loaded on demand: the PromQL engine is of no use to `run` or `validate` without rules.
-  const { formatRuleTestResult, runRuleTestFile } = await import('./alerting/unittest/runner.js');
   let failed = false;
   for (const file of files) {
     const result = runRuleTestFile(file);

@@ -2,7 +2,9 @@
 // and path, list components, print version and help.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, type CliIo } from '../src/cli.js';
@@ -78,4 +80,23 @@ test('--version and --help', async () => {
   const bad = await cli(['frobnicate']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /unknown command "frobnicate"/);
+});
+
+test('validate --print-rules prints the SLO rules of pipelines/alerting.yaml, and real promtool accepts them', async (t) => {
+  const r = await cli(['validate', '--print-rules', '--config', join(PIPELINES, 'alerting.yaml')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /# processors\.alerting: rules generated from 1 slo\(s\)/);
+  assert.match(r.out, /record: slo:sli_error:ratio_rate5m/);
+  assert.match(r.out, /alert: CheckoutAvailabilityErrorBudgetBurn/);
+  const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' });
+  if (promtool.status !== 0) {
+    if (process.env.CI === 'true') assert.fail('promtool (Debian package prometheus) is required under CI');
+    t.skip('promtool is not installed (Debian package prometheus)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-print-rules-'));
+  writeFileSync(join(dir, 'slo.rules.yaml'), r.out.slice(r.out.indexOf('groups:')));
+  const check = spawnSync('promtool', ['check', 'rules', join(dir, 'slo.rules.yaml')], { encoding: 'utf8' });
+  assert.equal(check.status, 0, `${check.stdout}${check.stderr}`);
+  assert.match(check.stdout, /SUCCESS: 13 rules found/);
 });

@@ -14,7 +14,7 @@ const deltaCount = (t: number, n: number): MetricsData => ({
 });
 
 function read(store: SeriesStore, selector: string): [number, number][] {
-  const [series] = [...store.select((parseExpr(selector) as { matchers: never }).matchers, 0, Number.MAX_SAFE_INTEGER)];
+  const [series] = [...store.select((parseExpr(selector) as unknown as { matchers: never }).matchers, 0, Number.MAX_SAFE_INTEGER)];
   return series ? Array.from(series.timestamps, (t, i) => [t, series.values[i]!]) : [];
 }
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main, type CliIo } from '../src/cli.js';
+import { runCli } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Shipped examples read secrets from the environment, as users are told to; give them one.
@@ -15,17 +15,9 @@ process.env.DD_API_KEY ??= 'example-api-key';
 const PIPELINES = join(ROOT, 'pipelines');
 const BROKEN = join(ROOT, 'test', 'fixtures', 'broken');
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) };
-  const code = await main(args, io);
-  return { code, out, err };
-}
-
 for (const file of readdirSync(PIPELINES).filter((f) => f.endsWith('.yaml'))) {
   test(`sluice validate accepts pipelines/${file}`, async () => {
-    const r = await cli(['validate', '--config', join(PIPELINES, file)]);
+    const r = await runCli(['validate', '--config', join(PIPELINES, file)]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /configuration is valid/);
     assert.doesNotMatch(r.err, /error/);
@@ -41,14 +33,14 @@ for (const file of readdirSync(BROKEN).filter((f) => f.endsWith('.yaml'))) {
       .filter((l) => l.startsWith('# expect: '))
       .map((l) => new RegExp(l.slice('# expect: '.length)));
     assert.ok(expectations.length > 0, 'fixture states what it expects');
-    const r = await cli(['validate', '--config', path]);
+    const r = await runCli(['validate', '--config', path]);
     assert.equal(r.code, 1);
     for (const re of expectations) assert.match(r.err, re);
   });
 }
 
 test('later --config files merge over earlier ones and --set overrides both', async () => {
-  const r = await cli([
+  const r = await runCli([
     'validate',
     '--config',
     join(PIPELINES, 'default.yaml'),
@@ -63,7 +55,7 @@ test('later --config files merge over earlier ones and --set overrides both', as
 });
 
 test('sluice components lists every type with its signals', async () => {
-  const r = await cli(['components']);
+  const r = await runCli(['components']);
   assert.equal(r.code, 0);
   for (const re of [/otlp\s+traces, metrics, logs/, /batch\s+traces, metrics, logs/, /memory_limiter/, /otlphttp/, /debug/, /forward\s+traces->traces/, /health_check/]) {
     assert.match(r.out, re);
@@ -72,18 +64,18 @@ test('sluice components lists every type with its signals', async () => {
 
 test('--version and --help', async () => {
   const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
-  assert.equal((await cli(['--version'])).out.trim(), `sluice ${version}`);
-  const help = await cli(['--help']);
+  assert.equal((await runCli(['--version'])).out.trim(), `sluice ${version}`);
+  const help = await runCli(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.out, /sluice run/);
   assert.match(help.out, /sluice validate/);
-  const bad = await cli(['frobnicate']);
+  const bad = await runCli(['frobnicate']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /unknown command "frobnicate"/);
 });
 
 test('validate --print-rules prints the SLO rules of pipelines/alerting.yaml, and real promtool accepts them', async (t) => {
-  const r = await cli(['validate', '--print-rules', '--config', join(PIPELINES, 'alerting.yaml')]);
+  const r = await runCli(['validate', '--print-rules', '--config', join(PIPELINES, 'alerting.yaml')]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /# processors\.alerting: rules generated from 1 slo\(s\)/);
   assert.match(r.out, /record: slo:sli_error:ratio_rate5m/);

@@ -1,16 +1,16 @@
 // The exporter helper: the one place with queueing, retries and timeouts. An exporter supplies an
 // ExportSender (encode and send one batch) and gets the Collector's `sending_queue`,
 // `retry_on_failure` and `timeout` behaviour, its telemetry and its shutdown semantics.
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { s, type Infer } from '../config/schema.js';
 import type { Signal, SignalData } from '../pdata/types.js';
 import type { ExporterTelemetry } from '../telemetry/telemetry.js';
 import type { CreateSettings, Exporter } from './component.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
-import { isRetryable, retryAfterOf, RetryableError } from './errors.js';
+import { RetryableError } from './errors.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { delay, ExponentialBackoff, rejectOnAbort } from './retry.js';
+import { sendWithRetry } from './retry.js';
 
 /** Fields to spread into an exporter's config schema; names and defaults are the Collector's. */
 export const exporterHelperConfig = {
@@ -143,59 +143,21 @@ class HelperExporter<S extends Signal> implements Exporter {
 
   /** Sends with retries; resolves with the final error, or undefined once sent. Never rejects. */
   private async export(batch: Batch<S>, onFailure: string): Promise<Error | undefined> {
-    const retry = this.helper.retry_on_failure;
-    const backoff = retry.enabled ? new ExponentialBackoff(retry) : undefined;
-    const started = this.scheduler.now();
-    for (let attempt = 1; ; attempt++) {
-      let error: Error;
-      try {
-        await this.attempt(batch);
-        this.telemetry.sent(batch.items);
-        return undefined;
-      } catch (err) {
-        error = err instanceof Error ? err : new Error(String(err));
-      }
-      // The deadline handler has already counted and reported everything still in flight.
-      if (this.deadline.signal.aborted) return error;
-      const fail = (reason: string): Error => {
+    const error = await sendWithRetry({
+      retry: this.helper.retry_on_failure,
+      timeout: this.helper.timeout,
+      scheduler: this.scheduler,
+      deadline: this.deadline.signal,
+      send: (abort) => this.sender.send(batch.data, batch.context, abort),
+      onGiveUp: (err, attempts, reason) => {
         this.telemetry.sendFailed(batch.items);
-        this.logger.error({ error: error.message, items: batch.items, attempts: attempt, reason }, `Exporting failed, ${onFailure}`);
-        return error;
-      };
-      if (!isRetryable(error)) return fail('not retryable');
-      if (!backoff) return fail('retries disabled');
-      let wait = backoff.next();
-      const hint = retryAfterOf(error);
-      if (hint !== undefined) wait = Math.max(wait, hint);
-      const elapsed = this.scheduler.now() - started;
-      if (retry.max_elapsed_time > 0 && elapsed + wait > retry.max_elapsed_time) {
-        return fail(`no more retries left (max_elapsed_time ${retry.max_elapsed_time}ms)`);
-      }
+        this.logger.error({ error: err.message, items: batch.items, attempts, reason }, `Exporting failed, ${onFailure}`);
+      },
       // The first retry of a batch is worth a warning; later ones would repeat it for as long as the backend is down.
-      this.logger[attempt === 1 ? 'warn' : 'debug']({ error: error.message, items: batch.items, attempt, interval_ms: wait }, 'Exporting failed, will retry');
-      try {
-        await delay(this.scheduler, wait, this.deadline.signal);
-      } catch {
-        return error;
-      }
-    }
-  }
-
-  /** One send, cut short by the timeout or the shutdown deadline even if the sender ignores its AbortSignal. */
-  private async attempt(batch: Batch<S>): Promise<void> {
-    const abort = new AbortController();
-    const stop = () => abort.abort(new RetryableError('exporter shut down before the request completed'));
-    if (this.deadline.signal.aborted) stop();
-    else this.deadline.signal.addEventListener('abort', stop, { once: true });
-    let timer: Subscription | undefined;
-    const timeout = this.helper.timeout;
-    if (timeout > 0) timer = this.scheduler.schedule(() => abort.abort(new RetryableError(`request timed out after ${timeout}ms`)), timeout);
-    try {
-      await Promise.race([this.sender.send(batch.data, batch.context, abort.signal), rejectOnAbort(abort.signal)]);
-    } finally {
-      timer?.unsubscribe();
-      this.deadline.signal.removeEventListener('abort', stop);
-    }
+      onRetry: (err, attempt, wait) => this.logger[attempt === 1 ? 'warn' : 'debug']({ error: err.message, items: batch.items, attempt, interval_ms: wait }, 'Exporting failed, will retry'),
+    });
+    if (!error) this.telemetry.sent(batch.items);
+    return error;
   }
 
   shutdown(deadline: number): Promise<void> {

@@ -8,8 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main, type CliIo } from '../../src/cli.js';
 import { runRuleTestFile, type RuleTestResult } from '../../src/alerting/unittest/runner.js';
+import { runCli } from '../helpers/cli.js';
 
 const DIR = fileURLToPath(new URL('./rule-tests/', import.meta.url));
 const PROMTOOL = '/usr/bin/promtool';
@@ -28,14 +28,6 @@ function promtool(file: string): { code: number | null; output: string } {
 
 function failuresOf(result: RuleTestResult): string {
   return result.failures.map((f) => f.message).join('\n\n');
-}
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) };
-  const code = await main(args, io);
-  return { code, out, err };
 }
 
 test('the suite has at least 30 test files', () => {
@@ -188,7 +180,7 @@ test('a rule_files path that matches nothing is a warning, not a failure, as in 
 
 test('sluice test-rules prints promtool-style output and exits 0 when every file passes', async () => {
   const files = [join(DIR, 'for.test.yaml'), join(DIR, 'set-ops.test.yaml')];
-  const r = await cli(['test-rules', ...files]);
+  const r = await runCli(['test-rules', ...files]);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, `Unit Testing: ${files[0]}\n  SUCCESS\n\nUnit Testing: ${files[1]}\n  SUCCESS\n\n`);
   assert.equal(r.err, '');
@@ -198,7 +190,7 @@ test('sluice test-rules exits 1 and prints FAILED with the details when a file f
   const { dir, file } = brokenCopy('for.test.yaml', ['for.rules.yaml'], (t) => t.replace("summary: 'latency 3s'", "summary: 'latency 4s'"));
   try {
     const passing = join(DIR, 'set-ops.test.yaml');
-    const r = await cli(['test-rules', file, passing]);
+    const r = await runCli(['test-rules', file, passing]);
     assert.equal(r.code, 1);
     assert.equal(r.out, `Unit Testing: ${file}\n\n\nUnit Testing: ${passing}\n  SUCCESS\n\n`);
     assert.match(r.err, /^ {2}FAILED:\n {4}alertname: HighLatency, time: 9m, \n/);
@@ -210,12 +202,12 @@ test('sluice test-rules exits 1 and prints FAILED with the details when a file f
 });
 
 test('sluice test-rules without files is a usage error', async () => {
-  const r = await cli(['test-rules']);
+  const r = await runCli(['test-rules']);
   assert.equal(r.code, 2);
   assert.match(r.err, /at least one test FILE/);
 });
 
 test('sluice --help lists test-rules', async () => {
-  const r = await cli(['--help']);
+  const r = await runCli(['--help']);
   assert.match(r.out, /sluice test-rules FILE\.\.\./);
 });

@@ -17,6 +17,7 @@ import { SIGNALS, type Signal } from '../../src/pdata/types.js';
 import { countItems, ITEM_NAME } from '../../src/pdata/count.js';
 import { startExporter, submit } from '../helpers/exporter-harness.js';
 import { waitUntil } from '../helpers/wait.js';
+import { startRecordingServer, type RecordingServer, type Reply } from '../helpers/recording-server.js';
 import { sample, sampleBytes } from '../helpers/samples.js';
 
 interface Request {
@@ -28,46 +29,14 @@ interface Request {
   body: Buffer;
 }
 
-interface Reply {
-  status: number;
-  headers?: http.OutgoingHttpHeaders;
-  body?: Uint8Array | string;
-}
-
-interface Backend {
-  base: string;
-  requests: Request[];
-  answer: (r: Request) => Reply;
-  close(): Promise<void>;
-}
-
 const okReply = (r: Request): Reply => {
   const signal = SIGNALS.find((s) => r.path.endsWith(s)) ?? 'traces';
   return { status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: encodeExportResponse(signal) };
 };
 
-async function startBackend(): Promise<Backend> {
-  const backend = { requests: [] as Request[], answer: okReply } as Backend;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const r = { path: req.url ?? '', headers: req.headers, raw, body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw };
-      backend.requests.push(r);
-      const reply = backend.answer(r);
-      res.writeHead(reply.status, reply.headers);
-      res.end(reply.body === undefined ? undefined : Buffer.from(reply.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  backend.base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  backend.close = () =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return backend;
+function startBackend(): Promise<RecordingServer<Request>> {
+  const record = (req: http.IncomingMessage, raw: Buffer): Request => ({ path: req.url ?? '', headers: req.headers, raw, body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw });
+  return startRecordingServer(record, okReply);
 }
 
 const start = (signal: Signal, config: Record<string, unknown>) => startExporter(otlpHttpExporterFactory, 'otlphttp/test', signal, config);
@@ -76,7 +45,7 @@ test('proto encoding: each signal arrives byte-identical at /v1/<signal>, gzip-c
   const backend = await startBackend();
   try {
     for (const signal of SIGNALS) {
-      const { exporter, counter } = await start(signal, { endpoint: backend.base, headers: { 'X-Scope-OrgID': 'tenant-a' } });
+      const { exporter, counter } = await start(signal, { endpoint: backend.url, headers: { 'X-Scope-OrgID': 'tenant-a' } });
       submit(exporter, signal, sample(signal));
       await waitUntil(() => backend.requests.some((r) => r.path === `/v1/${signal}`), 10_000, () => `${signal} not received`);
       await exporter.shutdown(Date.now() + 5000);
@@ -97,7 +66,7 @@ test('json encoding: each signal arrives as the OTLP/JSON of the batch and decod
   const backend = await startBackend();
   try {
     for (const signal of SIGNALS) {
-      const { exporter, logs } = await start(signal, { endpoint: backend.base, encoding: 'json', compression: 'none' });
+      const { exporter, logs } = await start(signal, { endpoint: backend.url, encoding: 'json', compression: 'none' });
       submit(exporter, signal, sample(signal));
       await waitUntil(
         () => backend.requests.some((r) => r.path === `/v1/${signal}`),
@@ -122,7 +91,7 @@ test('503 with Retry-After is retried after the server’s delay', async () => {
   try {
     backend.answer = (r) => (backend.requests.length === 1 ? { status: 503, headers: { 'retry-after': '7' } } : okReply(r));
     const { clock, logs, exporter, counter } = await start('traces', {
-      endpoint: backend.base,
+      endpoint: backend.url,
       retry_on_failure: { initial_interval: '1s', randomization_factor: 0 },
     });
     submit(exporter, 'traces', sample('traces'));
@@ -151,7 +120,7 @@ test('400 is permanent and carries the google.rpc.Status message, from a protobu
     ];
     for (const [i, reply] of bodies.entries()) {
       backend.answer = () => reply;
-      const { clock, exporter, counter } = await start('logs', { endpoint: backend.base, sending_queue: { enabled: false } });
+      const { clock, exporter, counter } = await start('logs', { endpoint: backend.url, sending_queue: { enabled: false } });
       const outcome = submit(exporter, 'logs', sample('logs'));
       await waitUntil(() => outcome.state !== 'pending', 10_000, () => 'not settled');
       await clock.advance(600_000);
@@ -170,7 +139,7 @@ test('400 is permanent and carries the google.rpc.Status message, from a protobu
 test('per-signal endpoints are used as they are; the base endpoint gets /v1/<signal> appended', async () => {
   const backend = await startBackend();
   try {
-    const config = { endpoint: `${backend.base}/prefix/`, traces_endpoint: `${backend.base}/custom/spans` };
+    const config = { endpoint: `${backend.url}/prefix/`, traces_endpoint: `${backend.url}/custom/spans` };
     for (const signal of ['traces', 'metrics'] as const) {
       const { exporter } = await start(signal, config);
       submit(exporter, signal, sample(signal));
@@ -194,7 +163,7 @@ test('a partial success in a JSON reply is logged with the rejected count', asyn
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ partialSuccess: { rejectedDataPoints: '2', errorMessage: 'out of order' } }),
     });
-    const { logs, exporter } = await start('metrics', { endpoint: backend.base });
+    const { logs, exporter } = await start('metrics', { endpoint: backend.url });
     submit(exporter, 'metrics', sample('metrics'));
     await waitUntil(() => logs.lines.some((l) => l.level === 'warn'), 10_000, () => 'no warning');
     await exporter.shutdown(Date.now() + 5000);

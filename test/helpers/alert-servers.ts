@@ -1,4 +1,4 @@
-// What the notification tests share: a recording HTTP receiver of their own, a real Alertmanager
+// What the notification tests share: a recording HTTP receiver, a real Alertmanager
 // and a real SMTP server (aiosmtpd writing a Maildir) on loopback, and a NotificationManager on
 // virtual time with its logs and counters readable.
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { LogCapture } from './exporter-harness.js';
 import { freePort } from './ports.js';
+import { startRecordingServer, type RecordingServer } from './recording-server.js';
 import { VirtualClock } from './virtual-time.js';
 import { waitUntil } from './wait.js';
 
@@ -28,43 +29,15 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-export interface Reply {
-  status: number;
-  headers?: http.OutgoingHttpHeaders;
-  body?: string;
-}
+export type Receiver = RecordingServer<RecordedRequest>;
 
-export interface Receiver {
-  url: string;
-  requests: RecordedRequest[];
-  /** Decides each reply; 200 by default. Returning a promise holds the response until it settles. */
-  answer: (r: RecordedRequest) => Reply | Promise<Reply>;
-  close(): Promise<void>;
-}
-
-export async function startReceiver(): Promise<Receiver> {
-  const receiver = { requests: [] as RecordedRequest[], answer: () => ({ status: 200 }) } as unknown as Receiver;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined };
-      receiver.requests.push(recorded);
-      void Promise.resolve(receiver.answer(recorded)).then((reply) => {
-        res.writeHead(reply.status, reply.headers);
-        res.end(reply.body ?? '');
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  receiver.close = () =>
-    new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return receiver;
+/** Answers 200 unless the test sets `answer`; JSON bodies are parsed. */
+export function startReceiver(): Promise<Receiver> {
+  const record = (req: http.IncomingMessage, body: Buffer): RecordedRequest => {
+    const text = body.toString('utf8');
+    return { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined };
+  };
+  return startRecordingServer(record, () => ({ status: 200 }));
 }
 
 /** An alert as the rule engine hands it over; firing and valid for a day unless told otherwise. */

@@ -1,6 +1,17 @@
-// Runs the sluice CLI as a child process (through tsx, so tests need no build step).
+// Runs the sluice CLI in this process with its output captured, or as a child process (through
+// tsx, so tests need no build step).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { main, type CliIo } from '../../src/cli.js';
+
+/** `main` with stdout and stderr collected, a newline after each line. */
+export async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) };
+  const code = await main(args, io);
+  return { code, out, err };
+}
 
 export const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 

@@ -1,11 +1,11 @@
 // One notifier's outbox: a bounded FIFO drained by a single consumer that sends with retries, so
 // a slow or unreachable receiver delays only its own notifications and never the caller. One
 // consumer keeps a group's firing and resolved notifications in the order they were made.
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { BoundedQueue } from '../../pipeline/bounded-queue.js';
-import { isRetryable, retryAfterOf, RetryableError } from '../../pipeline/errors.js';
-import { delay, ExponentialBackoff, rejectOnAbort, type BackoffSettings } from '../../pipeline/retry.js';
+import { RetryableError } from '../../pipeline/errors.js';
+import { sendWithRetry, type RetrySettings } from '../../pipeline/retry.js';
 import type { NotifierMetrics } from './metrics.js';
 
 /** Encodes and sends one notification. Throws RetryableError / PermanentError; anything else is retried. */
@@ -24,7 +24,7 @@ export interface Delivery<T> {
 export interface DeliverySettings {
   queue_size: number;
   timeout: number;
-  retry_on_failure: BackoffSettings & { enabled: boolean; max_elapsed_time: number };
+  retry_on_failure: RetrySettings;
 }
 
 export class NotificationQueue<T> {
@@ -84,57 +84,21 @@ export class NotificationQueue<T> {
 
   /** Sends with retries; resolves true once accepted. Never rejects (failures are counted and logged here). */
   private async deliver(d: Delivery<T>): Promise<boolean> {
-    const retry = this.settings.retry_on_failure;
-    const backoff = retry.enabled ? new ExponentialBackoff(retry) : undefined;
-    const started = this.scheduler.now();
-    for (let attempt = 1; ; attempt++) {
-      let error: Error;
-      try {
-        await this.attempt(d.value);
-        this.metrics.sent();
-        return true;
-      } catch (err) {
-        error = err instanceof Error ? err : new Error(String(err));
-      }
-      // The deadline handler has counted what was still under way.
-      if (this.deadline.signal.aborted) return false;
-      const giveUp = (reason: string): false => {
+    const error = await sendWithRetry({
+      retry: this.settings.retry_on_failure,
+      timeout: this.settings.timeout,
+      scheduler: this.scheduler,
+      deadline: this.deadline.signal,
+      send: (abort) => this.integration.send(d.value, abort),
+      onGiveUp: (err, attempts, reason) => {
         this.metrics.failed();
-        this.logger.error({ error: error.message, attempts: attempt, reason }, 'Notification failed, dropping it');
-        return false;
-      };
-      if (!isRetryable(error)) return giveUp('not retryable');
-      if (!backoff) return giveUp('retries disabled');
-      const hint = retryAfterOf(error);
-      const wait = Math.max(backoff.next(), hint ?? 0);
-      if (retry.max_elapsed_time > 0 && this.scheduler.now() - started + wait > retry.max_elapsed_time) {
-        return giveUp(`no more retries left (max_elapsed_time ${retry.max_elapsed_time}ms)`);
-      }
+        this.logger.error({ error: err.message, attempts, reason }, 'Notification failed, dropping it');
+      },
       // Warn once per notification; later attempts would repeat it for as long as the receiver is down.
-      this.logger[attempt === 1 ? 'warn' : 'debug']({ error: error.message, attempt, interval_ms: wait }, 'Notification failed, will retry');
-      try {
-        await delay(this.scheduler, wait, this.deadline.signal);
-      } catch {
-        return false;
-      }
-    }
-  }
-
-  private async attempt(value: T): Promise<void> {
-    const abort = new AbortController();
-    const stop = () => abort.abort(new RetryableError('notifier shut down before the request completed'));
-    if (this.deadline.signal.aborted) stop();
-    else this.deadline.signal.addEventListener('abort', stop, { once: true });
-    let timer: Subscription | undefined;
-    const timeout = this.settings.timeout;
-    if (timeout > 0) timer = this.scheduler.schedule(() => abort.abort(new RetryableError(`request timed out after ${timeout}ms`)), timeout);
-    try {
-      // The race also covers integrations (SMTP) that cannot be cancelled mid-request.
-      await Promise.race([this.integration.send(value, abort.signal), rejectOnAbort(abort.signal)]);
-    } finally {
-      timer?.unsubscribe();
-      this.deadline.signal.removeEventListener('abort', stop);
-    }
+      onRetry: (err, attempt, wait) => this.logger[attempt === 1 ? 'warn' : 'debug']({ error: err.message, attempt, interval_ms: wait }, 'Notification failed, will retry'),
+    });
+    if (!error) this.metrics.sent();
+    return !error;
   }
 
   /** Sends what it can until `deadline` (epoch ms), then drops and counts the rest. */

@@ -19,6 +19,7 @@ import {
   sprintln,
   type GoValue,
 } from '../gofmt.js';
+import { parsePromDuration } from '../promql/parser.js';
 
 export interface TemplateData {
   labels: Record<string, string>;
@@ -1120,29 +1121,15 @@ const FUNCTIONS: Record<string, GoFunc> = {
   graphLink: stringFn((expr) => `/graph?g0.expr=${urlQueryEscape(expr)}&g0.tab=0`),
   tableLink: stringFn((expr) => `/graph?g0.expr=${urlQueryEscape(expr)}&g0.tab=1`),
   parseDuration: fn(['string'], ([d]) => {
-    const secs = parsePromDuration(str(d!));
-    if (secs === undefined) throw new CallError(`not a valid duration string: ${JSON.stringify(str(d!))}`);
-    return goFloat(secs);
+    let ms: number;
+    try {
+      ms = parsePromDuration(str(d!));
+    } catch {
+      throw new CallError(`not a valid duration string: ${JSON.stringify(str(d!))}`);
+    }
+    return goFloat(ms / 1000);
   }),
 };
-
-const PROM_DURATION_UNITS: Record<string, number> = { y: 365 * 86400, w: 7 * 86400, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 };
-
-/** model.ParseDuration, in seconds. */
-function parsePromDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  const re = /(\d+)(ms|y|w|d|h|m|s)/y;
-  let total = 0;
-  let i = 0;
-  while (i < s.length) {
-    re.lastIndex = i;
-    const m = re.exec(s);
-    if (!m) return undefined;
-    total += Number(m[1]) * PROM_DURATION_UNITS[m[2]!]!;
-    i = re.lastIndex;
-  }
-  return s.length ? total : undefined;
-}
 
 class Exec {
   private vars: [string, GoValue][] = [];

@@ -12,6 +12,7 @@ import * as grpc from '@grpc/grpc-js';
 import { benchExporterRate, SCENARIOS } from './exporter-rate.mjs';
 import { benchTailSampling } from './tail-sampling.mjs';
 import { benchCardinality } from './cardinality.mjs';
+import { benchAlerting } from './alerting.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { otlpCodecs } = await import(join(ROOT, 'dist/src/codec/otlp-proto.js'));
@@ -277,6 +278,19 @@ service:
   row('probabilistic: points through (points/s)', card.pointsPerSecond.toFixed(0));
 
   // BENCH_EXPORTERS=loki,jaeger picks scenarios by the start of their title.
+  const al = await benchAlerting(ROOT);
+  console.log(`\nalerting: ${al.series.toLocaleString('en')} series of 5 labels, ${al.samples} samples each (5 minutes at 15 s)`);
+  row('baseline: live heap per label set (bytes)', al.labelBytes.toFixed(0));
+  row('store: live heap per series beyond its labels (bytes)', al.storeBytes.toFixed(0));
+  row('store: bytes per sample', al.sampleBytes.toFixed(1));
+  row('ratio: store bytes per series / label set bytes', (al.storeBytes / al.labelBytes).toFixed(2));
+  row('append (ns per sample)', al.appendNs.toFixed(0));
+  row('baseline: hand-written slope loop (µs per series)', al.baselineUs.toFixed(3));
+  row('rate(x[5m]) > 1 (µs per series)', al.filterUs.toFixed(3));
+  row('sum by (job, code) (rate(x[5m])) (µs per series)', al.aggregateUs.toFixed(3));
+  row('ratio: rate filter / baseline', (al.filterUs / al.baselineUs).toFixed(1));
+  row('ratio: rate aggregation / baseline', (al.aggregateUs / al.baselineUs).toFixed(1));
+
   const only = process.env.BENCH_EXPORTERS?.split(',').filter(Boolean);
   for (const scenario of SCENARIOS.filter((s) => !only || only.some((o) => s.title.startsWith(o)))) {
     const r = await benchExporterRate(ROOT, Math.min(SECONDS, 10), scenario);

@@ -7,7 +7,7 @@ import { aggregate } from './aggregate.js';
 import { scalarBinary, vectorBinary, vectorScalarBinary } from './binary.js';
 import { absentLabels, clamp, goMax, goMin, histogramQuantile, labelJoin, labelReplace, mapValues, RANGE_FUNCTIONS, round, SIMPLE_FUNCTIONS } from './eval-functions.js';
 import { assertUniqueLabelsets, dropMetricName, PromQLEvalError } from './eval-support.js';
-import { isStaleNaN, type RangeSeries, type Value, type VectorSample } from './values.js';
+import { isStaleNaN, type RangeSeries, type SampleArray, type Value, type VectorSample } from './values.js';
 
 export { PromQLEvalError } from './eval-support.js';
 
@@ -19,6 +19,8 @@ export interface Queryable {
    * call, so they may be views into the store's own buffers.
    */
   select(matchers: readonly LabelMatcher[], minMs: number, maxMs: number): Iterable<{ labels: Labels; timestamps: ArrayLike<number>; values: ArrayLike<number> }>;
+  /** True when select() already answers in label order, so the engine need not sort. */
+  readonly sortedByLabels?: boolean;
 }
 
 export interface EvalOptions {
@@ -34,9 +36,10 @@ function unwrapParens(e: Expr): Expr {
   return e;
 }
 
-function sortByLabels<T extends { labels: Labels }>(items: T[]): T[] {
-  // Stores usually hand series over in an arbitrary order; Prometheus's come sorted, and topk ties
-  // and error messages depend on that order.
+function sortByLabels<T extends { labels: Labels }>(items: T[], q: Queryable): T[] {
+  // Prometheus's storage answers in label order, and topk ties, float sums and error messages
+  // depend on that order.
+  if (q.sortedByLabels) return items;
   for (let i = 1; i < items.length; i++) {
     if (compareLabels(items[i - 1]!.labels, items[i]!.labels) > 0) return items.sort((a, b) => compareLabels(a.labels, b.labels));
   }
@@ -105,7 +108,7 @@ class Evaluator {
       if (v !== v && isStaleNaN(v)) continue;
       out.push({ labels: s.labels, value: v });
     }
-    return sortByLabels(out);
+    return sortByLabels(out, this.q);
   }
 
   private rangeSelector(m: MatrixExpr): RangeSeries[] {
@@ -115,20 +118,28 @@ class Evaluator {
     for (const s of this.q.select(m.selector.matchers, min, ref)) {
       const ts = s.timestamps;
       const vs = s.values;
+      let from = 0;
+      let to = ts.length;
+      while (from < to && ts[from]! < min) from++;
+      while (to > from && ts[to - 1]! > ref) to--;
+      let stale = false;
+      for (let i = from; i < to && !stale; i++) stale = vs[i] !== vs[i] && isStaleNaN(vs[i]!);
+      if (!stale) {
+        // The common case reads the store's own arrays: no copy per series per evaluation.
+        if (to > from) out.push({ labels: s.labels, timestamps: sub(ts, from, to), values: sub(vs, from, to) });
+        continue;
+      }
       const timestamps: number[] = [];
       const values: number[] = [];
-      for (let i = 0; i < ts.length; i++) {
-        const t = ts[i]!;
-        if (t < min) continue;
-        if (t > ref) break;
+      for (let i = from; i < to; i++) {
         const v = vs[i]!;
         if (v !== v && isStaleNaN(v)) continue;
-        timestamps.push(t);
+        timestamps.push(ts[i]!);
         values.push(v);
       }
       if (timestamps.length > 0) out.push({ labels: s.labels, timestamps, values });
     }
-    return sortByLabels(out);
+    return sortByLabels(out, this.q);
   }
 
   private unary(op: '-' | '+', v: Value): Value {
@@ -157,7 +168,11 @@ class Evaluator {
   private call(e: Extract<Expr, { kind: 'call' }>): Value {
     const args = e.args.map(unwrapParens);
     const matrixArg = args.findIndex((a) => a.kind === 'matrix');
-    if (matrixArg >= 0) return checked(this.rangeCall(e.func, args, matrixArg));
+    if (matrixArg >= 0) {
+      const samples = this.rangeCall(e.func, args, matrixArg);
+      // Distinct series of one metric stay distinct without their (common) name.
+      return namesOneMetric((args[matrixArg] as MatrixExpr).selector) ? { type: 'vector', samples } : checked(samples);
+    }
     switch (e.func) {
       case 'time':
         return { type: 'scalar', value: this.timeMs / 1000 };
@@ -231,6 +246,15 @@ class Evaluator {
     }
     return out;
   }
+}
+
+function sub(a: ArrayLike<number>, from: number, to: number): SampleArray {
+  if (ArrayBuffer.isView(a)) return from === 0 && to === a.length ? (a as Float64Array) : (a as Float64Array).subarray(from, to);
+  return Array.prototype.slice.call(a, from, to) as number[];
+}
+
+function namesOneMetric(sel: SelectorExpr): boolean {
+  return sel.matchers.some((m) => m.name === '__name__' && m.op === '=');
 }
 
 function checked(samples: VectorSample[]): Value {

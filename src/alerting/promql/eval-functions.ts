@@ -4,7 +4,7 @@ import type { Expr, LabelMatcher } from './ast.js';
 import { quantile } from './aggregate.js';
 import { dropMetricName, LABEL_NAME_RE, PromQLEvalError, withLabel, withoutLabels } from './eval-support.js';
 import { compilePromRegex } from './regex.js';
-import type { VectorSample } from './values.js';
+import type { SampleArray, VectorSample } from './values.js';
 
 /** The range a matrix function looks at: [startMs, endMs] after offset, and its length. */
 export interface RangeWindow {
@@ -14,7 +14,7 @@ export interface RangeWindow {
 }
 
 /** Computes one output value from a series' samples in the window; undefined drops the series. */
-export type RangeFunction = (ts: readonly number[], vs: readonly number[], w: RangeWindow, param: number) => number | undefined;
+export type RangeFunction = (ts: SampleArray, vs: SampleArray, w: RangeWindow, param: number) => number | undefined;
 
 /** time.Duration.Seconds() for a whole number of milliseconds, rounding as Go does. */
 function durationSeconds(ms: number): number {
@@ -22,7 +22,7 @@ function durationSeconds(ms: number): number {
   return sec + ((ms - sec * 1000) * 1e6) / 1e9;
 }
 
-function extrapolatedRate(ts: readonly number[], vs: readonly number[], w: RangeWindow, isCounter: boolean, isRate: boolean): number | undefined {
+function extrapolatedRate(ts: SampleArray, vs: SampleArray, w: RangeWindow, isCounter: boolean, isRate: boolean): number | undefined {
   const n = ts.length;
   if (n < 2) return undefined;
   const first = vs[0]!;
@@ -56,7 +56,7 @@ function extrapolatedRate(ts: readonly number[], vs: readonly number[], w: Range
   return result * factor;
 }
 
-function instantValue(ts: readonly number[], vs: readonly number[], isRate: boolean): number | undefined {
+function instantValue(ts: SampleArray, vs: SampleArray, isRate: boolean): number | undefined {
   const n = ts.length;
   if (n < 2) return undefined;
   const last = vs[n - 1]!;
@@ -78,7 +78,7 @@ function kahanAdd(inc: number, sum: number, c: number): [number, number] {
   return [t, c];
 }
 
-function deriv(ts: readonly number[], vs: readonly number[]): number | undefined {
+function deriv(ts: SampleArray, vs: SampleArray): number | undefined {
   const n = ts.length;
   if (n < 2) return undefined;
   // Times relative to the first sample keep x*x far from float64's precision limit.

@@ -6,10 +6,14 @@ export interface VectorSample {
   value: number;
 }
 
+/** Sample times or values: a plain array, or a view into the store's typed arrays. */
+export type SampleArray = ArrayLike<number> & Iterable<number>;
+
 export interface RangeSeries {
   labels: Labels;
-  timestamps: number[];
-  values: number[];
+  /** May be views into the store's buffers: read within the evaluation that produced them. */
+  timestamps: SampleArray;
+  values: SampleArray;
 }
 
 export type Value =

@@ -5,7 +5,7 @@
 import type { LabelMatcher } from '../promql/ast.js';
 import type { Queryable } from '../promql/engine.js';
 import { compilePromRegex } from '../promql/regex.js';
-import { getLabel, labelsKey, type Labels } from '../labels.js';
+import { compareLabels, getLabel, labelsKey, type Labels } from '../labels.js';
 
 export type AppendResult = 'ok' | 'out_of_order' | 'series_limit';
 
@@ -177,6 +177,10 @@ export class SeriesStore implements Queryable {
   private readonly postings = new Map<string, Map<string, number[]>>();
   private newest = -Infinity;
   private samples = 0;
+  /** Each series' place in label order, rebuilt only after series come or go. */
+  private rank: Int32Array | undefined;
+  /** select() answers in label order, as Prometheus's storage does, so the engine need not sort. */
+  readonly sortedByLabels = true;
 
   constructor(options: SeriesStoreOptions) {
     this.maxSeries = options.maxSeries;
@@ -258,22 +262,39 @@ export class SeriesStore implements Queryable {
       names.push(matchers[i]!.name);
       tests.push(predicate(matchers[i]!));
     }
-    const out: SelectedSeries[] = [];
+    const hits: Series[] = [];
     const visit = (s: Series): void => {
       for (let j = 0; j < tests.length; j++) if (!tests[j]!(getLabel(s.labels, names[j]!))) return;
-      const from = s.lowerBound(minMs);
-      const to = s.upperBound(maxMs);
-      if (from < to) out.push({ labels: s.labels, ...s.slice(from, to) });
+      hits.push(s);
     };
     if (candidates) for (const id of candidates) visit(this.slots[id]!);
     else for (const s of this.byKey.values()) visit(s);
+    if (hits.length > 1) {
+      const rank = this.ranks();
+      hits.sort((a, b) => rank[a.id]! - rank[b.id]!);
+    }
+    const out: SelectedSeries[] = [];
+    for (const s of hits) {
+      const from = s.lowerBound(minMs);
+      const to = s.upperBound(maxMs);
+      if (from < to) out.push({ labels: s.labels, ...s.slice(from, to) });
+    }
     return out;
+  }
+
+  private ranks(): Int32Array {
+    if (this.rank) return this.rank;
+    const live = [...this.byKey.values()].sort((a, b) => compareLabels(a.labels, b.labels));
+    const rank = new Int32Array(this.slots.length);
+    live.forEach((s, i) => (rank[s.id] = i));
+    return (this.rank = rank);
   }
 
   private create(key: string, labels: Labels): Series {
     const id = this.freeSlots.pop() ?? this.slots.length;
     const s = new Series(id, labels);
     this.slots[id] = s;
+    this.rank = undefined;
     this.byKey.set(key, s);
     for (const [name, value] of labels) {
       let values = this.postings.get(name);
@@ -287,6 +308,7 @@ export class SeriesStore implements Queryable {
 
   /** Unindexes a batch at once, so each posting list is rewritten once however many of its series go. */
   private remove(dead: readonly Series[]): void {
+    this.rank = undefined;
     const gone = new Set<number>();
     const touched = new Map<string, Set<string>>();
     for (const s of dead) {

@@ -10,6 +10,7 @@ import type { CreateSettings, Exporter } from './component.js';
 import type { Envelope, EnvelopeContext } from './envelope.js';
 import { RetryableError } from './errors.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { DeadlineDrain } from './deadline-drain.js';
 import { sendWithRetry } from './retry.js';
 
 /** Fields to spread into an exporter's config schema; names and defaults are the Collector's. */
@@ -74,10 +75,7 @@ class HelperExporter<S extends Signal> implements Exporter {
   private readonly queue: BoundedQueue<Batch<S>> | undefined;
   /** Batches being sent (or waiting to retry); at most num_consumers with a queue. */
   private readonly inFlight = new Set<Batch<S>>();
-  /** Fires at the shutdown deadline: cuts retries and requests still under way. */
-  private readonly deadline = new AbortController();
-  private stopping: Promise<void> | undefined;
-  private onIdle: (() => void) | undefined;
+  private readonly drain: DeadlineDrain;
 
   constructor(
     settings: CreateSettings,
@@ -88,6 +86,7 @@ class HelperExporter<S extends Signal> implements Exporter {
     this.logger = settings.logger;
     this.scheduler = settings.scheduler;
     this.telemetry = settings.telemetry.exporter(settings.id, signal);
+    this.drain = new DeadlineDrain(this.scheduler, { name: 'exporter', isIdle: () => this.inFlight.size === 0 && (this.queue?.size ?? 0) === 0, dropRemaining: () => this.dropRemaining() });
     if (helper.sending_queue.enabled) {
       const queue = new BoundedQueue<Batch<S>>(helper.sending_queue.queue_size);
       this.queue = queue;
@@ -101,7 +100,7 @@ class HelperExporter<S extends Signal> implements Exporter {
 
   consume(envelope: Envelope): void {
     const batch: Batch<S> = { data: envelope.data as SignalData[S], context: envelope.context, items: envelope.items };
-    if (this.stopping) {
+    if (this.drain.started) {
       this.telemetry.enqueueFailed(batch.items);
       envelope.nack(new RetryableError('exporter is shutting down'));
       return;
@@ -112,7 +111,7 @@ class HelperExporter<S extends Signal> implements Exporter {
         this.inFlight.delete(batch);
         if (err) envelope.nack(err);
         else envelope.ack();
-        this.checkIdle();
+        this.drain.checkIdle();
       });
       return;
     }
@@ -136,7 +135,7 @@ class HelperExporter<S extends Signal> implements Exporter {
       void this.export(batch, 'dropping data').then(() => {
         this.inFlight.delete(batch);
         this.dispatch();
-        this.checkIdle();
+        this.drain.checkIdle();
       });
     }
   }
@@ -147,7 +146,7 @@ class HelperExporter<S extends Signal> implements Exporter {
       retry: this.helper.retry_on_failure,
       timeout: this.helper.timeout,
       scheduler: this.scheduler,
-      deadline: this.deadline.signal,
+      deadline: this.drain.signal,
       send: (abort) => this.sender.send(batch.data, batch.context, abort),
       onGiveUp: (err, attempts, reason) => {
         this.telemetry.sendFailed(batch.items);
@@ -160,20 +159,9 @@ class HelperExporter<S extends Signal> implements Exporter {
     return error;
   }
 
-  shutdown(deadline: number): Promise<void> {
-    this.stopping ??= this.drain(deadline);
-    return this.stopping;
-  }
-
   /** Lets consumers empty the queue until the deadline (a wall-clock time), then drops what is left. */
-  private async drain(deadline: number): Promise<void> {
-    const timer = this.scheduler.schedule(() => this.dropRemaining(), Math.max(0, deadline - Date.now()));
-    await new Promise<void>((resolve) => {
-      this.onIdle = resolve;
-      this.checkIdle();
-    });
-    timer.unsubscribe();
-    await this.sender.shutdown?.();
+  shutdown(deadline: number): Promise<void> {
+    return this.drain.shutdown(deadline, async () => this.sender.shutdown?.());
   }
 
   private dropRemaining(): void {
@@ -188,15 +176,6 @@ class HelperExporter<S extends Signal> implements Exporter {
       } else {
         this.logger.warn({ refused_items: items, signal: this.signal }, 'Shutdown deadline reached, returning in-flight data to the caller as retryable');
       }
-    }
-    this.deadline.abort(new RetryableError('exporter shut down before the request completed'));
-  }
-
-  private checkIdle(): void {
-    if (this.onIdle && this.inFlight.size === 0 && (this.queue?.size ?? 0) === 0) {
-      const resolve = this.onIdle;
-      this.onIdle = undefined;
-      resolve();
     }
   }
 }

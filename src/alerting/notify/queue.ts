@@ -4,7 +4,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { BoundedQueue } from '../../pipeline/bounded-queue.js';
-import { RetryableError } from '../../pipeline/errors.js';
+import { DeadlineDrain } from '../../pipeline/deadline-drain.js';
 import { sendWithRetry, type RetrySettings } from '../../pipeline/retry.js';
 import type { NotifierMetrics } from './metrics.js';
 
@@ -30,10 +30,7 @@ export interface DeliverySettings {
 export class NotificationQueue<T> {
   private readonly queue: BoundedQueue<Delivery<T>>;
   private current: Delivery<T> | undefined;
-  /** Fires at the shutdown deadline: cuts the request and retry wait under way. */
-  private readonly deadline = new AbortController();
-  private stopping: Promise<void> | undefined;
-  private onIdle: (() => void) | undefined;
+  private readonly drain: DeadlineDrain;
 
   constructor(
     private readonly settings: DeliverySettings,
@@ -43,6 +40,7 @@ export class NotificationQueue<T> {
     private readonly metrics: NotifierMetrics,
   ) {
     this.queue = new BoundedQueue(settings.queue_size);
+    this.drain = new DeadlineDrain(scheduler, { name: 'notifier', isIdle: () => !this.current && this.queue.size === 0, dropRemaining: () => this.dropRemaining() });
     metrics.observeQueue(() => this.size);
   }
 
@@ -52,7 +50,7 @@ export class NotificationQueue<T> {
   }
 
   push(delivery: Delivery<T>): void {
-    if (this.stopping) {
+    if (this.drain.started) {
       this.metrics.dropped('shutdown');
       delivery.settled?.(false);
       return;
@@ -71,7 +69,7 @@ export class NotificationQueue<T> {
     if (this.current) return;
     const next = this.queue.shift();
     if (!next) {
-      this.checkIdle();
+      this.drain.checkIdle();
       return;
     }
     this.current = next;
@@ -88,7 +86,7 @@ export class NotificationQueue<T> {
       retry: this.settings.retry_on_failure,
       timeout: this.settings.timeout,
       scheduler: this.scheduler,
-      deadline: this.deadline.signal,
+      deadline: this.drain.signal,
       send: (abort) => this.integration.send(d.value, abort),
       onGiveUp: (err, attempts, reason) => {
         this.metrics.failed();
@@ -103,18 +101,7 @@ export class NotificationQueue<T> {
 
   /** Sends what it can until `deadline` (epoch ms), then drops and counts the rest. */
   shutdown(deadline: number): Promise<void> {
-    this.stopping ??= this.drain(deadline);
-    return this.stopping;
-  }
-
-  private async drain(deadline: number): Promise<void> {
-    const timer = this.scheduler.schedule(() => this.dropRemaining(), Math.max(0, deadline - Date.now()));
-    await new Promise<void>((resolve) => {
-      this.onIdle = resolve;
-      this.checkIdle();
-    });
-    timer.unsubscribe();
-    await this.integration.close?.();
+    return this.drain.shutdown(deadline, async () => this.integration.close?.());
   }
 
   private dropRemaining(): void {
@@ -124,15 +111,6 @@ export class NotificationQueue<T> {
     if (left > 0) {
       this.metrics.dropped('shutdown', left);
       this.logger.error({ dropped_notifications: left }, 'Shutdown deadline reached, dropping notifications not yet sent');
-    }
-    this.deadline.abort(new RetryableError('notifier shut down before the request completed'));
-  }
-
-  private checkIdle(): void {
-    if (this.onIdle && !this.current && this.queue.size === 0) {
-      const resolve = this.onIdle;
-      this.onIdle = undefined;
-      resolve();
     }
   }
 }

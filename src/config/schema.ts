@@ -43,6 +43,13 @@ export function reportAtKey(ctx: ValidationContext, path: Path, message: string,
   ctx.issues.push({ severity, path: formatPath(path), message, position });
 }
 
+/** Errors recorded so far: a warning under a value must not make the value (or its parents) invalid. */
+export function errorCount(ctx: ValidationContext): number {
+  let n = 0;
+  for (const i of ctx.issues) if (i.severity === 'error') n++;
+  return n;
+}
+
 type Check<T> = (value: unknown, ctx: ValidationContext, path: Path) => T | undefined;
 /** What an absent value becomes: a default, a "missing" error, or nothing. */
 type Absent<T> = (ctx: ValidationContext, path: Path) => T | undefined;
@@ -205,9 +212,9 @@ export const s = {
   list<T>(item: Schema<T>): Schema<T[]> {
     return new Schema(`a list of ${item.expected}`, (v, ctx, path) => {
       if (!Array.isArray(v)) return typeError(ctx, path, `a list of ${item.expected}`, v);
-      const before = ctx.issues.length;
+      const before = errorCount(ctx);
       const out = v.map((x, i) => item.parse(x, ctx, [...path, i]));
-      return ctx.issues.length === before ? (out as T[]) : undefined;
+      return errorCount(ctx) === before ? (out as T[]) : undefined;
     });
   },
 
@@ -215,10 +222,10 @@ export const s = {
   map<T>(value: Schema<T>): Schema<Record<string, T>> {
     return new Schema(`a map of ${value.expected}`, (v, ctx, path) => {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return typeError(ctx, path, `a map of ${value.expected}`, v);
-      const before = ctx.issues.length;
+      const before = errorCount(ctx);
       const out: Record<string, T> = {};
       for (const [k, x] of Object.entries(v)) out[k] = value.parse(x, ctx, [...path, k]) as T;
-      return ctx.issues.length === before ? out : undefined;
+      return errorCount(ctx) === before ? out : undefined;
     });
   },
 
@@ -227,7 +234,7 @@ export const s = {
     type Out = { [K in keyof F]: F[K] extends Schema<infer T> ? T : never };
     const parseObject = (v: unknown, ctx: ValidationContext, path: Path): Out | undefined => {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return typeError(ctx, path, 'a map', v);
-      const before = ctx.issues.length;
+      const before = errorCount(ctx);
       const input = v as Record<string, unknown>;
       for (const key of Object.keys(input)) {
         if (!(key in fields)) {
@@ -240,7 +247,7 @@ export const s = {
         const parsed = schema.parse(input[key], ctx, [...path, key]);
         if (parsed !== undefined) out[key] = parsed;
       }
-      return ctx.issues.length === before ? (out as Out) : undefined;
+      return errorCount(ctx) === before ? (out as Out) : undefined;
     };
     // An absent section of known keys is the section with every default filled in, and with an
     // error for each required key it lacks.

@@ -1,6 +1,6 @@
 // The notification settings the alerting processor spreads into its own config: notifiers keyed
 // `type[/name]` like components, Alertmanager-style inhibit rules, and where silences are kept.
-import { describe, report, reportAtKey, s, Schema, type Infer, type ValidationContext, type Path } from '../../config/schema.js';
+import { describe, errorCount, report, reportAtKey, s, Schema, type Infer, type ValidationContext, type Path } from '../../config/schema.js';
 import { exporterHelperConfig } from '../../pipeline/exporter-helper.js';
 import { clientTlsSchema } from '../../exporters/client-tls.js';
 import { anchoredRegExp, parseMatcher, type Matcher } from './matchers.js';
@@ -130,11 +130,7 @@ const emailSchema = s.object({
   subject: template.optional(),
 });
 
-export type AlertmanagerNotifierConfig = Infer<typeof alertmanagerSchema> & {
-  type: 'alertmanager';
-  /** Grouping keys the config set, which have no effect on this notifier. */
-  ignored_grouping: string[];
-};
+export type AlertmanagerNotifierConfig = Infer<typeof alertmanagerSchema> & { type: 'alertmanager' };
 export type WebhookNotifierConfig = Infer<typeof webhookSchema> & { type: 'webhook' };
 export type SlackNotifierConfig = Infer<typeof slackSchema> & { type: 'slack' };
 export type PagerDutyNotifierConfig = Infer<typeof pagerdutySchema> & { type: 'pagerduty' };
@@ -152,7 +148,7 @@ const NOTIFIER_SCHEMAS: Record<NotifierType, Schema<object>> = {
 
 const notifiersSchema = new Schema<Record<string, NotifierConfig>>('a map of notifiers keyed by type[/name]', (v, ctx, path) => {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail(ctx, path, `expected a map of notifiers keyed by type[/name], got ${describe(v)}`);
-  const before = ctx.issues.length;
+  const before = errorCount(ctx);
   const out: Record<string, NotifierConfig> = {};
   for (const [id, raw] of Object.entries(v as Record<string, unknown>)) {
     const at = [...path, id];
@@ -170,14 +166,12 @@ const notifiersSchema = new Schema<Record<string, NotifierConfig>>('a map of not
     const parsed = schema.parse(raw, ctx, at);
     if (!parsed) continue;
     out[id] = { ...parsed, type } as NotifierConfig;
-    if (type === 'alertmanager') {
-      // A warning here would fail every enclosing s.object (they count all issues), so the
-      // keys are kept for notificationWarnings() and the manager's startup log instead.
-      const given = raw !== null && typeof raw === 'object' ? GROUPING_KEYS.filter((k) => k in raw) : [];
-      (out[id] as AlertmanagerNotifierConfig).ignored_grouping = given;
+    const ignored = type === 'alertmanager' && raw !== null && typeof raw === 'object' ? GROUPING_KEYS.filter((k) => k in raw) : [];
+    if (ignored.length > 0) {
+      reportAtKey(ctx, at, `${ignored.join(', ')} ${ignored.length === 1 ? 'has' : 'have'} no effect on the alertmanager notifier: Alertmanager groups alerts by its own routes`, 'warning');
     }
   }
-  return ctx.issues.length === before ? out : undefined;
+  return errorCount(ctx) === before ? out : undefined;
 });
 
 const inhibitRuleSchema = s
@@ -198,21 +192,6 @@ export const notificationFields = {
 };
 
 const notificationSchema = s.object(notificationFields);
-
-/**
- * Config problems that are not errors, with paths relative to the processor's config, for the
- * processor to report: grouping settings on an `alertmanager` notifier, which Alertmanager's own
- * routes decide (it is handed every alert as Prometheus hands them).
- */
-export function notificationWarnings(config: Pick<NotificationConfig, 'notifiers'>): { path: Path; message: string }[] {
-  const out: { path: Path; message: string }[] = [];
-  for (const [id, n] of Object.entries(config.notifiers)) {
-    if (n.type !== 'alertmanager' || n.ignored_grouping.length === 0) continue;
-    const keys = n.ignored_grouping;
-    out.push({ path: ['notifiers', id], message: `${keys.join(', ')} ${keys.length === 1 ? 'has' : 'have'} no effect on the alertmanager notifier: Alertmanager groups alerts by its own routes` });
-  }
-  return out;
-}
 
 export type InhibitRuleConfig = Infer<typeof inhibitRuleSchema>;
 

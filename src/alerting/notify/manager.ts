@@ -7,7 +7,7 @@ import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { Alert, AlertSink } from '../alert.js';
 import { ALERTMANAGER_BATCH, alertmanagerIntegration } from './alertmanager.js';
 import { handleSilencesApi, type ApiReply } from './api.js';
-import { notificationWarnings, type NotificationConfig, type NotifierConfig } from './config.js';
+import type { NotificationConfig, NotifierConfig } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { emailIntegration } from './email.js';
 import { Inhibitor } from './inhibit.js';
@@ -54,7 +54,6 @@ export class NotificationManager implements AlertSink {
     this.inhibitor = new Inhibitor(config.inhibit_rules, this.now);
     const isMuted = (a: Alert) => this.silences.isSilenced(a.labels) || this.inhibitor.isInhibited(a.labels, a.fingerprint);
     this.notifiers = Object.entries(config.notifiers).map(([id, n]) => createNotifier(id, n, settings, config.external_url ?? '', isMuted));
-    for (const w of notificationWarnings(config)) this.logger.warn({ notifier: w.path[1] }, w.message);
   }
 
   /** Loads the silences kept under `storage`. */

@@ -5,6 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
+import { SeriesStore } from '../../src/alerting/storage/series-store.js';
+import { evaluate } from '../../src/alerting/promql/engine.js';
+import { parseExpr } from '../../src/alerting/promql/parser.js';
 
 export interface Backend {
   port: number;
@@ -69,21 +72,14 @@ export interface RangeSample {
 }
 
 /**
- * Prometheus's rate() for a counter without resets: the increase extrapolated to the window's edges,
- * per second. Times are integer milliseconds, as Prometheus keeps them, so the arithmetic matches.
+ * What Prometheus's rate() gives for these raw samples (integer milliseconds, as Prometheus keeps
+ * them), computed by sluice's own PromQL engine: the check of a real Prometheus against it is also
+ * a check of the engine against Prometheus.
  */
 export function prometheusRate(samples: [number, number][], evalMs: number, rangeMs: number): number {
-  const [firstT, firstV] = samples[0]!;
-  const [lastT, lastV] = samples[samples.length - 1]!;
-  const increase = lastV - firstV;
-  const sampled = (lastT - firstT) / 1000;
-  const average = sampled / (samples.length - 1);
-  let toStart = (firstT - (evalMs - rangeMs)) / 1000;
-  const toEnd = (evalMs - lastT) / 1000;
-  if (increase > 0 && firstV >= 0) toStart = Math.min(toStart, sampled * (firstV / increase));
-  const threshold = average * 1.1;
-  let interval = sampled;
-  interval += toStart < threshold ? toStart : average / 2;
-  interval += toEnd < threshold ? toEnd : average / 2;
-  return (increase * (interval / sampled)) / (rangeMs / 1000);
+  const store = new SeriesStore({ maxSeries: 1, retentionMs: rangeMs });
+  for (const [t, v] of samples) store.append([['__name__', 'x']], t, v);
+  const result = evaluate(parseExpr(`rate(x[${rangeMs}ms])`), evalMs, store);
+  if (result.type !== 'vector' || result.samples.length !== 1) throw new Error(`rate() over ${samples.length} samples gave ${JSON.stringify(result)}`);
+  return result.samples[0]!.value;
 }

@@ -165,6 +165,14 @@ async function run(files: string[], sets: string[], io: CliIo): Promise<number> 
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // As Prometheus does: SIGHUP re-reads the config files (and rule files) and applies what the
+    // running components can take; a config with errors is reported and the old one keeps running.
+    process.on('SIGHUP', () => {
+      logger.info('received SIGHUP; reloading the configuration');
+      const next = loadAndValidate(files, sets, { out: (t) => logger.info(t), err: (t) => logger.error(t) });
+      if (next) service.reload(next);
+      else logger.error('the new configuration has errors; still running the previous one');
+    });
   });
   try {
     await service.start();

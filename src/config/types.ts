@@ -57,3 +57,9 @@ export interface ValidationResult {
   /** Errors and warnings, each with path and (when known) file/line/column. */
   issues: ConfigIssue[];
 }
+
+/** Whether two validated component configs are the same (compiled regexps compared by their source). */
+export function sameConfig(a: unknown, b: unknown): boolean {
+  const text = (v: unknown) => JSON.stringify(v, (_key, value: unknown) => (value instanceof RegExp ? `/${value.source}/${value.flags}` : value));
+  return text(a) === text(b);
+}

@@ -35,6 +35,8 @@ export type Receiver = Lifecycle;
 
 export interface Processor extends Lifecycle {
   readonly operator: OperatorFunction<Envelope, Envelope>;
+  /** Takes a changed config of the same id while running; false when only a restart can apply it. */
+  reload?(config: unknown): boolean;
 }
 
 export interface Exporter extends Lifecycle, Consumer {}

@@ -23,7 +23,7 @@ import type {
 } from '../pipeline/component.js';
 import { fanOut } from '../pipeline/fanout.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import type { ComponentConfig, PipelineConfig, ServiceConfig } from '../config/types.js';
+import { sameConfig, type ComponentConfig, type PipelineConfig, type ServiceConfig } from '../config/types.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
@@ -124,6 +124,39 @@ export class Service implements ServiceHost {
     }
     this.phase = 'running';
     this.logger.info({ pipelines: service.pipelines.map((p) => p.id) }, 'everything is ready; begin running and processing data');
+  }
+
+  /**
+   * Applies a changed configuration where the running components can take it (a processor with
+   * `reload`, such as the alerting processor's rules); whatever else changed keeps running as it
+   * was and is listed as needing a restart.
+   */
+  reload(next: ServiceConfig): { reloaded: string[]; needsRestart: string[] } {
+    const reloaded: string[] = [];
+    const needsRestart: string[] = [];
+    for (const section of ['receivers', 'processors', 'exporters', 'connectors', 'extensions'] as const) {
+      const before = this.config[section];
+      const after = next[section];
+      for (const id of new Set([...before.keys(), ...after.keys()])) {
+        const was = before.get(id);
+        const now = after.get(id);
+        if (was && now && was.type === now.type && sameConfig(was.config, now.config)) continue;
+        const instances = section === 'processors' && was && now && was.type === now.type ? this.processorInstances(id) : [];
+        if (instances.length > 0 && instances.every((p) => p.reload?.(now!.config) === true)) {
+          before.set(id, now!);
+          reloaded.push(`${section}.${id}`);
+        } else needsRestart.push(`${section}.${id}`);
+      }
+    }
+    if (!sameConfig(this.config.service, next.service)) needsRestart.push('service');
+    this.logger.info({ reloaded, needs_restart: needsRestart }, needsRestart.length ? 'configuration reloaded in part; the rest takes effect at the next restart' : 'configuration reloaded');
+    return { reloaded, needsRestart };
+  }
+
+  private processorInstances(id: string): Processor[] {
+    const shared = this.sharedProcessors.get(id);
+    if (shared) return [shared.instance];
+    return [...this.pipelines.values()].flatMap(({ processors }) => processors.filter((p) => p.id === id).map((p) => p.instance));
   }
 
   private shutdownPromise: Promise<void> | undefined;

@@ -134,7 +134,7 @@ test('reload keeps the state of unchanged rules and starts changed ones afresh',
   }
   const before = t.p.ruleManager.activeAlerts();
   assert.deepEqual(before.map((a) => [a.alertname, a.state]), [['Hot', 'firing'], ['Warm', 'firing']]);
-  t.p.reload(parse({ evaluation_interval: '10s', groups: rules({ alert: 'Hot', expr: 'temperature > 30', for: '20s' }, { alert: 'Warm', expr: 'temperature > 25' }) }));
+  assert.equal(t.p.reload(parse({ evaluation_interval: '10s', groups: rules({ alert: 'Hot', expr: 'temperature > 30', for: '20s' }, { alert: 'Warm', expr: 'temperature > 25' }) })), true);
   const hot = t.p.ruleManager.activeAlerts().find((a) => a.alertname === 'Hot')!;
   assert.equal(hot.activeAt, before.find((a) => a.alertname === 'Hot')!.activeAt, 'unchanged rule: same activeAt');
   assert.equal(t.p.ruleManager.activeAlerts().length, 1, 'the changed rule has no state yet');
@@ -142,6 +142,8 @@ test('reload keeps the state of unchanged rules and starts changed ones afresh',
   t.push([gauge('temperature', t.now(), 35)]);
   t.advance(10_000);
   assert.deepEqual(t.p.ruleManager.activeAlerts().map((a) => [a.alertname, a.state]), [['Hot', 'firing'], ['Warm', 'firing']]);
+  const withNotifier = parse({ ...raw, notifiers: { webhook: { endpoint: 'http://127.0.0.1:9/hook' } } });
+  assert.equal(t.p.reload(withNotifier), false, 'notifiers are built once: changing them needs a restart');
   await t.p.shutdown(Date.now() + 1000);
 });
 

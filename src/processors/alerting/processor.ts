@@ -17,8 +17,11 @@ import { handleRulesApi } from '../../alerting/api.js';
 import { METRIC_NAME } from '../../alerting/labels.js';
 import type { StatusRequest, StatusResponse } from '../../telemetry/status-routes.js';
 import type { AlertingConfig } from './factory.js';
+import { sameConfig } from '../../config/types.js';
 
 const API_PREFIX = '/api/v1';
+/** What a reload may change: the rules and how they are evaluated and labelled. */
+const RELOADABLE = ['rule_files', 'groups', 'slos', 'ruleGroups', 'evaluation_interval', 'lookback_delta', 'resend_delay', 'external_labels'] as const;
 
 export class AlertingProcessor implements Processor {
   readonly store: SeriesStore;
@@ -34,7 +37,7 @@ export class AlertingProcessor implements Processor {
 
   constructor(
     private readonly settings: CreateSettings,
-    private readonly config: AlertingConfig,
+    private config: AlertingConfig,
   ) {
     this.logger = settings.logger;
     const t = settings.telemetry;
@@ -91,14 +94,22 @@ export class AlertingProcessor implements Processor {
     return this.rules;
   }
 
-  /** Swaps in new rule groups; rules whose settings did not change keep their alert state. */
-  reload(config: AlertingConfig): void {
-    const next = this.buildRules(config);
-    next.inheritState(this.rules);
+  /**
+   * Swaps in new rules (a SIGHUP re-reads rule files too); rules whose settings did not change keep
+   * their alert state. Settings the store and notifiers were built with need a restart instead.
+   */
+  reload(config: unknown): boolean {
+    const next = config as AlertingConfig;
+    const fixed = (c: AlertingConfig) => ({ ...c, ...Object.fromEntries(RELOADABLE.map((k) => [k, undefined])) });
+    if (!sameConfig(fixed(this.config), fixed(next))) return false;
+    const rules = this.buildRules(next);
+    rules.inheritState(this.rules);
     for (const t of this.timers) t.unsubscribe();
     this.timers.length = 0;
-    this.rules = next;
-    for (const group of next.groups) this.schedule(group);
+    this.rules = rules;
+    this.config = next;
+    for (const group of rules.groups) this.schedule(group);
+    return true;
   }
 
   private buildRules(config: AlertingConfig): RuleManager {

@@ -180,7 +180,10 @@ export class AlertingProcessor implements Processor {
       const data: MetricsData = { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 'sluice/alerting' }, metrics: [...byName.values()] }] }] } as unknown as MetricsData;
       const envelope = createEnvelope('metrics', data, receiverContext(this.settings.id), {
         ack: () => {},
-        nack: (err) => this.logger.warn({ points: envelope.items, error: err.message }, 'recorded series were refused downstream; they stay in the alerting store for rules but are not exported'),
+        nack: (err) => {
+          this.settings.telemetry.processor(this.settings.id).dropped('metrics', envelope.items);
+          this.logger.warn({ points: envelope.items, error: err.message }, 'recorded series were refused downstream; they stay in the alerting store for rules but are not exported');
+        },
       });
       subscriber.next(envelope);
     }

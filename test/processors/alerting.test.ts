@@ -272,3 +272,14 @@ service:
     await service.shutdown();
   }
 });
+
+test('a batch the store cannot read passes on unchanged and is counted; the rules keep running', async () => {
+  const t = setup({ evaluation_interval: '1s', groups: rules({ record: 'one', expr: 'vector(1)' }) });
+  await t.p.start();
+  const broken = t.push([{ name: 'broken', sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: [null] } } as unknown as Metric]);
+  assert.ok(t.out.includes(broken));
+  assert.match(await t.telemetry.render(), /sluice_alerting_samples_refused_total\{processor="alerting",reason="unreadable"\} 1/);
+  t.advance(1000);
+  assert.ok(t.out.some((e) => e.context.receiver === 'alerting'), 'the recording rule was still evaluated');
+  await t.p.shutdown(Date.now() + 1000);
+});

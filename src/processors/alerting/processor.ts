@@ -132,8 +132,14 @@ export class AlertingProcessor implements Processor {
     const interval = group.intervalMs;
     this.timers.push(
       this.settings.scheduler.schedule(function (this: SchedulerAction<unknown>) {
-        processor.evaluate(group);
+        // Rescheduled first: whatever one evaluation runs into, the next one still comes.
         this.schedule(undefined, interval);
+        try {
+          processor.evaluate(group);
+        } catch (err) {
+          processor.failures.labels({ processor: processor.settings.id, group: group.name }).inc();
+          processor.logger.error({ err, group: group.name }, 'rule group evaluation failed');
+        }
       }, interval),
     );
   }
@@ -154,7 +160,15 @@ export class AlertingProcessor implements Processor {
   }
 
   private read(data: MetricsData): void {
-    const result = this.ingest.ingest(data, this.settings.scheduler.now());
+    let result;
+    try {
+      result = this.ingest.ingest(data, this.settings.scheduler.now());
+    } catch (err) {
+      // The batch still goes on: only the rules miss it.
+      this.refused.labels({ processor: this.settings.id, reason: 'unreadable' }).inc();
+      this.logger.error({ err }, 'a metrics batch could not be read into the alerting store; it passes on unchanged');
+      return;
+    }
     if (result.outOfOrder) this.refused.labels({ processor: this.settings.id, reason: 'out_of_order' }).inc(result.outOfOrder);
     if (result.overLimit) this.refused.labels({ processor: this.settings.id, reason: 'series_limit' }).inc(result.overLimit);
   }

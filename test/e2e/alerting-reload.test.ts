@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { pollUntil } from '../helpers/alert-servers.js';
+import { alertingServiceYaml } from '../helpers/alerting-config.js';
 
 interface ApiAlert {
   labels: Record<string, string>;
@@ -23,26 +24,7 @@ test('SIGHUP reloads rule files; unchanged rules keep their state', async () => 
   const rules = join(dir, 'always.rules.yaml');
   writeFileSync(rules, `groups:\n  - name: always\n    interval: 200ms\n    rules:\n${rule('First')}`);
   const config = join(dir, 'config.yaml');
-  const yaml = (extra = '') => `receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:0
-processors:
-  alerting:
-    rule_files: ['*.rules.yaml']
-${extra}exporters:
-  debug:
-service:
-  telemetry:
-    metrics:
-      address: 127.0.0.1:${statusPort}
-  pipelines:
-    metrics:
-      receivers: [otlp]
-      processors: [alerting]
-      exporters: [debug]
-`;
+  const yaml = (extra = '') => alertingServiceYaml(`    rule_files: ['*.rules.yaml']\n${extra}`, `127.0.0.1:${statusPort}`);
   writeFileSync(config, yaml());
   const cli = startCli(['run', '--config', config]);
   const alerts = async (): Promise<ApiAlert[]> => ((await (await fetch(`http://127.0.0.1:${statusPort}/api/v1/alerts`)).json()) as { data: { alerts: ApiAlert[] } }).data.alerts;
@@ -57,7 +39,7 @@ service:
     const first = after.find((a) => a.labels.alertname === 'First')!;
     assert.equal(first.activeAt, before[0]!.activeAt, 'the unchanged rule kept its alert');
 
-    writeFileSync(config, yaml('    notifiers:\n      webhook:\n        endpoint: http://127.0.0.1:9/hook\n'));
+    writeFileSync(config, yaml('    notifiers:\n      webhook:\n        endpoint: http://127.0.0.1:9/hook'));
     cli.child.kill('SIGHUP');
     await pollUntil(() => /the rest takes effect at the next restart/.test(cli.output()), 20_000, () => cli.output());
     assert.match(cli.output(), /"needs_restart":\["processors\.alerting"\]/);

@@ -20,6 +20,7 @@ import { formatIssue, validateConfig } from '../../src/config/validate.js';
 import { factories } from '../../src/components.js';
 import { labelsToRecord } from '../../src/alerting/labels.js';
 import { startService } from '../helpers/service.js';
+import { alertingServiceYaml } from '../helpers/alerting-config.js';
 
 const ns = (ms: number) => Long.fromNumber(ms, true).multiply(1_000_000);
 const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });
@@ -171,28 +172,10 @@ function validate(yaml: string, files: Record<string, string> = {}) {
   return result.issues.map(formatIssue);
 }
 
-const pipeline = (processor: string) => `
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:0
-processors:
-${processor}
-exporters:
-  debug:
-service:
-  pipelines:
-    metrics:
-      receivers: [otlp]
-      processors: [alerting]
-      exporters: [debug]
-`;
 
 test('config errors name the key, the line and the position inside the expression', () => {
   const issues = validate(
-    pipeline(`  alerting:
-    groups:
+    alertingServiceYaml(`    groups:
       - name: g
         rules:
           - alert: Broken
@@ -202,16 +185,16 @@ test('config errors name the key, the line and the position inside the expressio
             fore: 5m`),
   );
   assert.equal(issues.length, 2, issues.join('\n'));
-  assert.match(issues[0]!, /config\.yaml:13:19: .*processors\.alerting\.groups\[0\]\.rules\[0\]\.expr: could not parse expression: 1:16: unexpected end of input, expected "[,]" or "\)"/);
-  assert.match(issues[1]!, /config\.yaml:16:13: .*rules\[1\]\.fore: unknown key "fore"/);
+  assert.match(issues[0]!, /config\.yaml:12:19: .*processors\.alerting\.groups\[0\]\.rules\[0\]\.expr: could not parse expression: 1:16: unexpected end of input, expected "[,]" or "\)"/);
+  assert.match(issues[1]!, /config\.yaml:15:13: .*rules\[1\]\.fore: unknown key "fore"/);
 });
 
 test('rule_files globs resolve next to the config file; their errors carry the rule file position', () => {
   const good = 'groups:\n  - name: a\n    rules:\n      - record: r\n        expr: vector(1)\n';
   const bad = 'groups:\n  - name: b\n    rules:\n      - alert: X\n        expr: rate(up)\n';
-  const ok = validate(pipeline(`  alerting:\n    rule_files: ['*.rules.yml']`), { 'a.rules.yml': good });
+  const ok = validate(alertingServiceYaml(`    rule_files: ['*.rules.yml']`), { 'a.rules.yml': good });
   assert.deepEqual(ok, []);
-  const issues = validate(pipeline(`  alerting:\n    rule_files: ['*.rules.yml']`), { 'a.rules.yml': good, 'b.rules.yml': bad });
+  const issues = validate(alertingServiceYaml(`    rule_files: ['*.rules.yml']`), { 'a.rules.yml': good, 'b.rules.yml': bad });
   assert.equal(issues.length, 1);
   assert.match(issues[0]!, /b\.rules\.yml:5:15: groups\[0\]\.rules\[0\]\.expr: could not parse expression: .*expected type range vector in call to function "rate", got instant vector/);
 });
@@ -223,15 +206,8 @@ test('pipelines/alerting.yaml is valid', () => {
 });
 
 test('GET /api/v1/rules and /api/v1/alerts on the status port, shaped like Prometheus', async () => {
-  const service = await startService(`
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:0
-processors:
-  alerting:
-    evaluation_interval: 1s
+  const service = await startService(
+    alertingServiceYaml(`    evaluation_interval: 1s
     groups:
       - name: always
         rules:
@@ -240,19 +216,8 @@ processors:
             labels: { severity: info }
             annotations: { summary: 'value {{ $value }}' }
           - record: one
-            expr: vector(1)
-exporters:
-  debug:
-service:
-  telemetry:
-    metrics:
-      address: 127.0.0.1:0
-  pipelines:
-    metrics:
-      receivers: [otlp]
-      processors: [alerting]
-      exporters: [debug]
-`);
+            expr: vector(1)`),
+  );
   try {
     const base = `http://127.0.0.1:${service.metricsPort()}`;
     let alerts: { labels: Record<string, string>; annotations: Record<string, string>; state: string; value: string }[] = [];

@@ -3,7 +3,7 @@
 // so `rate(x_total[5m])` means the same here as on a Prometheus that scraped the Collector.
 import type { MetricsData } from '../pdata/types.js';
 import { toRemoteSeries } from '../codec/prometheus-remote-write.js';
-import { labelsKey, normalizeLabels } from './labels.js';
+import { labelsKey, normalizeLabels, type Labels } from './labels.js';
 import type { SeriesStore } from './storage/series-store.js';
 
 export interface IngestOptions {
@@ -17,6 +17,8 @@ export interface IngestResult {
   appended: number;
   outOfOrder: number;
   overLimit: number;
+  /** Non-finite delta increments, refused. */
+  invalid: number;
 }
 
 export class SeriesIngest {
@@ -33,7 +35,7 @@ export class SeriesIngest {
    * sender's clock running ahead must not hide its data from the evaluation happening now.
    */
   ingest(data: MetricsData, nowMs: number): IngestResult {
-    const result: IngestResult = { appended: 0, outOfOrder: 0, overLimit: 0 };
+    const result: IngestResult = { appended: 0, outOfOrder: 0, overLimit: 0, invalid: 0 };
     const { series } = toRemoteSeries(data, {
       addSuffixes: this.options.addSuffixes,
       resourceToTelemetry: this.options.resourceToTelemetry,
@@ -44,29 +46,50 @@ export class SeriesIngest {
     });
     for (const s of series) {
       const labels = normalizeLabels(s.labels);
-      const key = s.delta ? labelsKey(labels) : '';
-      for (const sample of s.samples) {
-        let ts = sample.timestampMs > 0 ? Math.min(sample.timestampMs, nowMs) : nowMs;
-        let value = sample.value;
-        if (s.delta) {
-          const total = this.totals.get(key);
-          if (!total && this.totals.size >= this.options.maxSeries) {
-            result.overLimit++;
-            continue;
-          }
-          value += total?.value ?? 0;
-          // Increments stamped in the same millisecond (a connector counting request by request)
-          // all count: the later one is written a millisecond on rather than refused.
-          if (total && ts <= total.lastTs) ts = total.lastTs + 1;
-          this.totals.set(key, { value, seenMs: nowMs, lastTs: ts });
-        }
-        const outcome = this.store.append(labels, ts, value);
-        if (outcome === 'ok') result.appended++;
-        else if (outcome === 'out_of_order') result.outOfOrder++;
-        else result.overLimit++;
+      if (s.delta) {
+        this.addDeltas(labels, s.samples, nowMs, result);
+        continue;
       }
+      for (const sample of s.samples) this.append(labels, sample.timestampMs > 0 ? Math.min(sample.timestampMs, nowMs) : nowMs, sample.value, result);
     }
     return result;
+  }
+
+  /**
+   * A delta series' increments of one batch go into its running total, written as one sample at
+   * the batch's latest time (never later than now, so a burst cannot push the store's clock
+   * ahead). A batch landing in the millisecond already written is carried by the next sample.
+   */
+  private addDeltas(labels: Labels, samples: readonly { value: number; timestampMs: number }[], nowMs: number, result: IngestResult): void {
+    const key = labelsKey(labels);
+    const total = this.totals.get(key);
+    if (!total && this.totals.size >= this.options.maxSeries) {
+      result.overLimit += samples.length;
+      return;
+    }
+    let value = total?.value ?? 0;
+    let latest = 0;
+    for (const sample of samples) {
+      // One NaN or infinite increment would poison the total for good.
+      if (!Number.isFinite(sample.value)) {
+        result.invalid++;
+        continue;
+      }
+      value += sample.value;
+      latest = Math.max(latest, sample.timestampMs);
+    }
+    let ts = latest > 0 ? Math.min(latest, nowMs) : nowMs;
+    if (total && ts <= total.lastTs) ts = Math.min(total.lastTs + 1, nowMs);
+    const written = !total || ts > total.lastTs;
+    this.totals.set(key, { value, seenMs: nowMs, lastTs: written ? ts : total.lastTs });
+    if (written) this.append(labels, ts, value, result);
+  }
+
+  private append(labels: Labels, ts: number, value: number, result: IngestResult): void {
+    const outcome = this.store.append(labels, ts, value);
+    if (outcome === 'ok') result.appended++;
+    else if (outcome === 'out_of_order') result.outOfOrder++;
+    else result.overLimit++;
   }
 
   /** Forgets running totals not moved within `idleMs`; their next delta starts a new series from zero. */

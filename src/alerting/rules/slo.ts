@@ -167,9 +167,12 @@ export function generateSloRuleGroups(slos: readonly SloConfig[]): RuleGroupObje
     const window = formatDuration(slo.window, { upToDays: true });
     const windows = [...new Set<string>([...ALERT_WINDOWS, window])];
     const ratio = (w: string) => `slo:sli_error:ratio_rate${w}{slo=${quote(slo.name)}}`;
+    // The SLO window (30d by default) averages the recorded 5m ratio, as Sloth does, rather than
+    // reading raw counters that far back: the store then keeps a month of one series per SLO,
+    // not of every series the SLI selects.
     const rules: (RecordingRuleObject | AlertingRuleObject)[] = windows.map((w) => ({
       record: `slo:sli_error:ratio_rate${w}`,
-      expr: errorRatioExpr(slo, w),
+      expr: (ALERT_WINDOWS as readonly string[]).includes(w) ? errorRatioExpr(slo, w) : `avg_over_time(${ratio('5m')}[${w}])`,
       labels: { ...sloLabel },
     }));
     rules.push(

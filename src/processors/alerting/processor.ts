@@ -49,7 +49,7 @@ export class AlertingProcessor implements Processor {
     t.callbackGauge('sluice_alerting_series', 'Series held in the alerting store (bounded by max_series).', labels, () => this.store.seriesCount);
     t.callbackGauge('sluice_alerting_samples', 'Samples held in the alerting store.', labels, () => this.store.sampleCount);
     t.callbackGauge('sluice_alerting_alerts', 'Pending and firing alerts.', labels, () => this.rules.activeAlerts().length);
-    this.refused = t.counter('sluice_alerting_samples_refused_total', 'Samples the alerting store did not take, by reason (out_of_order, series_limit).', ['processor', 'reason']);
+    this.refused = t.counter('sluice_alerting_samples_refused_total', 'Samples the alerting store did not take, by reason (out_of_order, series_limit, invalid_value, unreadable).', ['processor', 'reason']);
     this.evaluations = t.counter('sluice_alerting_rule_group_evaluations_total', 'Rule group evaluations.', ['processor', 'group']);
     this.failures = t.counter('sluice_alerting_rule_evaluation_failures_total', 'Rule evaluations that failed (bad query result, duplicate labels, limit).', ['processor', 'group']);
   }
@@ -171,6 +171,7 @@ export class AlertingProcessor implements Processor {
     }
     if (result.outOfOrder) this.refused.labels({ processor: this.settings.id, reason: 'out_of_order' }).inc(result.outOfOrder);
     if (result.overLimit) this.refused.labels({ processor: this.settings.id, reason: 'series_limit' }).inc(result.overLimit);
+    if (result.invalid) this.refused.labels({ processor: this.settings.id, reason: 'invalid_value' }).inc(result.invalid);
   }
 
   /** Recording-rule series (and ALERTS when configured) downstream, one gauge per metric name. */

@@ -69,6 +69,7 @@ export class SeriesIngest {
     }
     let value = total?.value ?? 0;
     let latest = 0;
+    let valid = 0;
     for (const sample of samples) {
       // One NaN or infinite increment would poison the total for good.
       if (!Number.isFinite(sample.value)) {
@@ -77,7 +78,9 @@ export class SeriesIngest {
       }
       value += sample.value;
       latest = Math.max(latest, sample.timestampMs);
+      valid++;
     }
+    if (valid === 0) return;
     let ts = latest > 0 ? Math.min(latest, nowMs) : nowMs;
     if (total && ts <= total.lastTs) ts = Math.min(total.lastTs + 1, nowMs);
     const written = !total || ts > total.lastTs;

@@ -40,5 +40,28 @@ test('delta series past max_series are refused and reported', () => {
   assert.equal(ingest.ingest(deltaCount(1000, 1), 5000).appended, 1);
   const other = deltaCount(1000, 1);
   other.resourceMetrics[0]!.resource!.attributes[0]!.value = { stringValue: 'web' };
-  assert.deepEqual(ingest.ingest(other, 5000), { appended: 0, outOfOrder: 0, overLimit: 1 });
+  assert.deepEqual(ingest.ingest(other, 5000), { appended: 0, outOfOrder: 0, overLimit: 1, invalid: 0 });
+});
+
+test('a burst of increments in one batch is one sample at now, so the store clock never runs ahead', () => {
+  const store = new SeriesStore({ maxSeries: 10, retentionMs: 600_000 });
+  const ingest = new SeriesIngest(store, { addSuffixes: true, resourceToTelemetry: false, maxSeries: 10 });
+  const burst = deltaCount(9000, 1);
+  const sum = burst.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.sum!;
+  sum.dataPoints = Array.from({ length: 1000 }, () => ({ ...sum.dataPoints[0]! }));
+  assert.deepEqual(ingest.ingest(burst, 9000), { appended: 1, outOfOrder: 0, overLimit: 0, invalid: 0 });
+  assert.deepEqual(ingest.ingest(deltaCount(9000, 1), 9000).appended, 0, 'the same millisecond again: carried by the next sample');
+  ingest.ingest(deltaCount(9001, 1), 9001);
+  assert.deepEqual(read(store, 'log_error_count_total'), [[9000, 1000], [9001, 1002]]);
+});
+
+test('a NaN or infinite increment is refused and counted; the total goes on', () => {
+  const store = new SeriesStore({ maxSeries: 10, retentionMs: 600_000 });
+  const ingest = new SeriesIngest(store, { addSuffixes: true, resourceToTelemetry: false, maxSeries: 10 });
+  ingest.ingest(deltaCount(1000, 2), 5000);
+  const bad = deltaCount(2000, 0);
+  bad.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.sum!.dataPoints[0] = { attributes: [], timeUnixNano: ns(2000), asDouble: NaN, exemplars: [] };
+  assert.equal(ingest.ingest(bad, 5000).invalid, 1);
+  ingest.ingest(deltaCount(3000, 3), 5000);
+  assert.deepEqual(read(store, 'log_error_count_total'), [[1000, 2], [3000, 5]]);
 });

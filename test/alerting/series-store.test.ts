@@ -66,7 +66,7 @@ describe('SeriesStore retention', () => {
     store.append(L({ s: 'a' }), 500, 2);
     store.gc(1200);
     assert.deepEqual(samples(store, []), [['s=a', [500], [2]]]);
-    store.setRetention(100);
+    store.setSelectors([{ matchers: [], reachMs: 100 }]);
     store.gc(1200);
     assert.equal(store.seriesCount, 0);
     assert.equal(store.sampleCount, 0);
@@ -103,10 +103,32 @@ describe('SeriesStore retention', () => {
     const a = L({ s: 'a' });
     for (let t = 0; t < 32; t++) store.append(a, t, t);
     assert.equal(store.capacity, 32);
-    store.setRetention(2);
+    store.setSelectors([{ matchers: [], reachMs: 2 }]);
     store.gc(31);
     assert.equal(store.capacity, 16);
     assert.deepEqual(samples(store, []), [['s=a', [29, 30, 31], [29, 30, 31]]]);
+  });
+});
+
+describe('SeriesStore selectors', () => {
+  it('keeps only series a rule reads, each as far back as its longest selector reaches', () => {
+    const store = new SeriesStore({ maxSeries: 10, retentionMs: Infinity });
+    store.setSelectors([
+      { matchers: [eq('__name__', 'errors_total')], reachMs: 3_600_000 },
+      { matchers: [eq('__name__', 'errors_total'), eq('job', 'api')], reachMs: 30 * 86_400_000 },
+      { matchers: [eq('__name__', 'up')], reachMs: 300_000 },
+    ]);
+    const api = L({ __name__: 'errors_total', job: 'api' });
+    const web = L({ __name__: 'errors_total', job: 'web' });
+    const up = L({ __name__: 'up', job: 'api' });
+    assert.equal(store.append(L({ __name__: 'unread', job: 'api' }), 0, 1), 'not_selected');
+    for (let t = 0; t <= 7_200_000; t += 600_000) for (const s of [api, web, up]) assert.equal(store.append(s, t, t), 'ok');
+    store.gc(7_200_000);
+    const counts = Object.fromEntries(samples(store, []).map(([key, ts]) => [key, ts.length]));
+    assert.deepEqual(counts, { '__name__=errors_total,job=api': 13, '__name__=errors_total,job=web': 7, '__name__=up,job=api': 1 });
+    store.setSelectors([{ matchers: [eq('__name__', 'up')], reachMs: 300_000 }]);
+    store.gc(7_200_000);
+    assert.equal(store.seriesCount, 1, 'series no rule reads any more are forgotten');
   });
 });
 

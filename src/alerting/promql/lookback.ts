@@ -1,24 +1,40 @@
-// How far into the past an expression reads, so the store keeps exactly the samples rules need.
-import type { Expr } from './ast.js';
+// How far into the past an expression reads, selector by selector, so the store keeps exactly the
+// series and the samples the rules need.
+import type { Expr, LabelMatcher } from './ast.js';
 
-/** The longest distance before the evaluation time that any selector in `expr` reaches, in ms. */
-export function longestLookback(expr: Expr, lookbackDeltaMs: number): number {
+export interface SelectorReach {
+  matchers: readonly LabelMatcher[];
+  /** Distance before the evaluation time that the selector reads back to, in ms. */
+  reachMs: number;
+}
+
+/** Every selector in `expr` with how far back it reads. */
+export function selectorReaches(expr: Expr, lookbackDeltaMs: number, out: SelectorReach[] = []): SelectorReach[] {
   switch (expr.kind) {
     case 'selector':
-      return Math.max(0, expr.offsetMs) + lookbackDeltaMs;
+      out.push({ matchers: expr.matchers, reachMs: Math.max(0, expr.offsetMs) + lookbackDeltaMs });
+      break;
     case 'matrix':
-      return Math.max(0, expr.selector.offsetMs) + expr.rangeMs;
+      out.push({ matchers: expr.selector.matchers, reachMs: Math.max(0, expr.selector.offsetMs) + expr.rangeMs });
+      break;
     case 'unary':
     case 'paren':
-      return longestLookback(expr.expr, lookbackDeltaMs);
+      selectorReaches(expr.expr, lookbackDeltaMs, out);
+      break;
     case 'binary':
-      return Math.max(longestLookback(expr.lhs, lookbackDeltaMs), longestLookback(expr.rhs, lookbackDeltaMs));
+      selectorReaches(expr.lhs, lookbackDeltaMs, out);
+      selectorReaches(expr.rhs, lookbackDeltaMs, out);
+      break;
     case 'aggregate':
-      return Math.max(longestLookback(expr.expr, lookbackDeltaMs), expr.param ? longestLookback(expr.param, lookbackDeltaMs) : 0);
+      selectorReaches(expr.expr, lookbackDeltaMs, out);
+      if (expr.param) selectorReaches(expr.param, lookbackDeltaMs, out);
+      break;
     case 'call':
-      return expr.args.reduce((max, arg) => Math.max(max, longestLookback(arg, lookbackDeltaMs)), 0);
+      for (const arg of expr.args) selectorReaches(arg, lookbackDeltaMs, out);
+      break;
     case 'number':
     case 'string':
-      return 0;
+      break;
   }
+  return out;
 }

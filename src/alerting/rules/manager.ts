@@ -7,7 +7,7 @@ import { METRIC_NAME, fingerprint, labelsKey, labelsToRecord, normalizeLabels, t
 import { evaluate } from '../promql/engine.js';
 import { STALE_NAN, type VectorSample } from '../promql/values.js';
 import type { SeriesStore } from '../storage/series-store.js';
-import { longestLookback } from '../promql/lookback.js';
+import { selectorReaches, type SelectorReach } from '../promql/lookback.js';
 import { compileTemplate } from './template.js';
 import type { AlertingRuleSpec, RecordingRuleSpec, RuleGroupSpec } from './rule-file.js';
 
@@ -198,11 +198,16 @@ export class RuleManager {
     this.resendDelayMs = options.resendDelayMs ?? 60_000;
   }
 
-  /** How far back queries reach: the longest range, offset and lookback of any rule. */
+  /** Every selector of every rule with how far back it reads, for the store to keep just that. */
+  selectors(): SelectorReach[] {
+    const out: SelectorReach[] = [];
+    for (const g of this.groups) for (const r of g.rules) selectorReaches(r.spec.expr, this.options.lookbackDeltaMs, out);
+    return out;
+  }
+
+  /** How far back any rule reads: the longest range, offset and lookback. */
   retentionMs(): number {
-    let longest = this.options.lookbackDeltaMs;
-    for (const g of this.groups) for (const r of g.rules) longest = Math.max(longest, longestLookback(r.spec.expr, this.options.lookbackDeltaMs));
-    return longest;
+    return this.selectors().reduce((max, s) => Math.max(max, s.reachMs), this.options.lookbackDeltaMs);
   }
 
   /** Takes over the state of unchanged rules from the manager this one replaces (config reload). */

@@ -4,16 +4,20 @@
 // `=` matchers rules almost always carry.
 import type { LabelMatcher } from '../promql/ast.js';
 import type { Queryable } from '../promql/engine.js';
+import type { SelectorReach } from '../promql/lookback.js';
 import { compilePromRegex } from '../promql/regex.js';
 import { compareLabels, getLabel, labelsKey, type Labels } from '../labels.js';
 
-export type AppendResult = 'ok' | 'out_of_order' | 'series_limit';
+/** `not_selected`: no rule reads the series, so it is not kept (not an error). */
+export type AppendResult = 'ok' | 'out_of_order' | 'series_limit' | 'not_selected';
 
 export interface SeriesStoreOptions {
   maxSeries: number;
-  /** How far behind the newest sample queries reach; older samples are dropped. */
+  /** How far behind the newest sample queries reach, for every series until `setSelectors`. */
   retentionMs: number;
 }
+
+
 
 export interface SelectedSeries {
   labels: Labels;
@@ -25,6 +29,8 @@ export interface SelectedSeries {
 const INITIAL_CAPACITY = 4;
 
 class Series {
+  /** How far back this series is read: the longest reach of the selectors that match it. */
+  retentionMs = 0;
   ts: Float64Array;
   vs: Float64Array;
   head = 0;
@@ -179,6 +185,7 @@ export class SeriesStore implements Queryable {
   private samples = 0;
   /** Each series' place in label order, rebuilt only after series come or go. */
   private rank: Int32Array | undefined;
+  private selectors: { reachMs: number; tests: (readonly [string, Predicate])[] }[] | undefined;
   /** select() answers in label order, as Prometheus's storage does, so the engine need not sort. */
   readonly sortedByLabels = true;
 
@@ -202,8 +209,24 @@ export class SeriesStore implements Queryable {
     return total;
   }
 
-  setRetention(ms: number): void {
-    this.retentionMs = ms;
+  /**
+   * Keeps just what the rules read: a series no selector matches is not stored at all, and each
+   * series keeps samples only as far back as the longest selector matching it reaches (a 30d SLO
+   * window costs a month of its own series, not of every series). Existing series are re-judged;
+   * those no longer read go at the next gc.
+   */
+  setSelectors(selectors: readonly SelectorReach[]): void {
+    this.selectors = selectors.map((sel) => ({ reachMs: sel.reachMs, tests: sel.matchers.map((m) => [m.name, predicate(m)] as const) }));
+    for (const s of this.byKey.values()) s.retentionMs = this.reachOf(s.labels);
+  }
+
+  private reachOf(labels: Labels): number {
+    if (!this.selectors) return this.retentionMs;
+    let reach = -1;
+    for (const sel of this.selectors) {
+      if (sel.reachMs > reach && sel.tests.every(([name, test]) => test(getLabel(labels, name)))) reach = sel.reachMs;
+    }
+    return reach;
   }
 
   /** `labels` must be normalized (sorted, no empty values); the store keeps the reference. */
@@ -215,12 +238,15 @@ export class SeriesStore implements Queryable {
         return timestampMs === s.lastTs && sameBits(value, s.lastValue) ? 'ok' : 'out_of_order';
       }
     } else {
+      const reach = this.reachOf(labels);
+      if (reach < 0) return 'not_selected';
       if (this.byKey.size >= this.maxSeries) return 'series_limit';
       s = this.create(key, labels);
+      s.retentionMs = reach;
     }
     if (timestampMs > this.newest) this.newest = timestampMs;
     // Trimming first frees ring slots the new sample can take, so a full window does not grow.
-    this.samples -= s.trim(this.newest - this.retentionMs);
+    this.samples -= s.trim(this.newest - s.retentionMs);
     s.push(timestampMs, value);
     this.samples++;
     return 'ok';
@@ -231,10 +257,10 @@ export class SeriesStore implements Queryable {
    * sample, and forgets the series left without samples.
    */
   gc(nowMs: number): void {
-    const cutoff = Math.max(nowMs, this.newest) - this.retentionMs;
+    const end = Math.max(nowMs, this.newest);
     const dead: Series[] = [];
     for (const s of this.byKey.values()) {
-      this.samples -= s.trim(cutoff);
+      this.samples -= s.retentionMs < 0 ? s.trim(Infinity) : s.trim(end - s.retentionMs);
       if (s.len === 0) dead.push(s);
       else if (s.capacity > INITIAL_CAPACITY && s.len * 4 <= s.capacity) s.resize(s.capacity / 2);
     }

@@ -123,7 +123,7 @@ export class AlertingProcessor implements Processor {
       sink: this.notifications,
       onSamples: (samples, ts) => this.emit(samples, ts),
     });
-    this.store.setRetention(rules.retentionMs());
+    this.store.setSelectors(rules.selectors());
     return rules;
   }
 

@@ -1,11 +1,13 @@
-// Silences through the API (Alertmanager's model and states), their effect on delivery, their
-// persistence under `storage`, and inhibition with `equal`.
-import { test } from 'node:test';
+// Silences through the API (Alertmanager's model and states), their limits, their effect on
+// delivery, their persistence under `storage`, and inhibition with `equal`.
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arrived, makeAlert, resolvedAt, startManager, startReceiver, type ManagerHarness, type Receiver } from '../helpers/alert-servers.js';
+import { arrived, makeAlert, PROCESSOR_ID, resolvedAt, startManager, startReceiver, type ManagerHarness, type Receiver } from '../helpers/alert-servers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const H = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -105,6 +107,136 @@ test('silences API: create, list with states, get, expire, and 400s that say wha
   assert.equal(h.manager.handleSilencesApi('PUT', '/api/v1/silences', NO_QUERY, undefined).status, 405);
 });
 
+function refused(h: ManagerHarness, body: Record<string, unknown>, path = '/api/v1/silences'): string {
+  const reply = h.manager.handleSilencesApi('POST', path, NO_QUERY, body);
+  assert.equal(reply.status, 400, JSON.stringify(reply.body));
+  return (reply.body as { error: string }).error;
+}
+
+const ids = (h: ManagerHarness) => (h.manager.handleSilencesApi('GET', '/api/v1/silences', NO_QUERY, undefined).body as { id: string }[]).map((s) => s.id);
+
+const tempStorage = () => join(mkdtempSync(join(tmpdir(), 'sluice-silences-')), 'state');
+
+/** The ids of the silences in the file under `storage`, as written so far (none before the first write). */
+function storedIds(storage: string): string[] {
+  const file = existsSync(storage) ? readdirSync(storage).find((f) => f.endsWith('.json')) : undefined;
+  if (!file) return [];
+  return (JSON.parse(readFileSync(join(storage, file), 'utf8')) as { silences: { id: string }[] }).silences.map((s) => s.id).sort();
+}
+
+async function writeFailures(h: ManagerHarness): Promise<number> {
+  const m = h.telemetry.registry.getSingleMetric('sluice_alerting_silences_write_failures_total');
+  return (await m?.get())?.values.find((v) => v.labels.processor === PROCESSOR_ID)?.value ?? 0;
+}
+
+test('silences: one larger than max_silence_size_bytes (16 KiB by default) is refused with a 400 that names the limit', async (t) => {
+  const h = await startManager({});
+  t.after(() => h.stop());
+  assert.match(refused(h, silence({ comment: 'x'.repeat(900_000) })), /^silence too large: 9\d{5} bytes as JSON, the limit \(max_silence_size_bytes\) is 16384;/);
+  const many = Array.from({ length: 400 }, (_, i) => ({ name: `label_${i}`, value: 'v', isRegex: false }));
+  assert.match(refused(h, silence({ matchers: many })), /silence too large: \d+ bytes as JSON/);
+  assert.deepEqual(ids(h), []);
+
+  const small = await startManager({ max_silence_size_bytes: 400 });
+  t.after(() => small.stop());
+  const id = create(small, silence({ comment: 'x'.repeat(100) }));
+  // Growing one through an update is held to the same limit, and leaves it as it was.
+  assert.match(refused(small, silence({ id, comment: 'x'.repeat(400) })), /is 400;/);
+  assert.equal((small.manager.handleSilencesApi('GET', `/api/v1/silences/${id}`, NO_QUERY, undefined).body as { comment: string }).comment, 'x'.repeat(100));
+});
+
+test('silences: beyond max_silences pending and active ones a new one is refused with a 400; expiring one frees its place', async (t) => {
+  const h = await startManager({ max_silences: 3 });
+  t.after(() => h.stop());
+  const first = create(h, silence());
+  create(h, silence());
+  create(h, silence({ startsAt: iso(2 * H), endsAt: iso(3 * H) }));
+  assert.equal(refused(h, silence()), 'too many silences: 3 are pending or active, the limit (max_silences) is 3; expire one first');
+  // Updating one in place takes no new place.
+  assert.equal(h.manager.handleSilencesApi('POST', '/api/v1/silences', NO_QUERY, silence({ id: first, comment: 'longer' })).status, 200);
+
+  assert.equal(h.manager.handleSilencesApi('DELETE', `/api/v1/silences/${first}`, NO_QUERY, undefined).status, 200);
+  create(h, silence());
+  assert.match(refused(h, silence()), /too many silences/);
+  // A silence that ends on its own frees its place too.
+  await h.clock.advance(H);
+  create(h, silence({ startsAt: iso(H), endsAt: iso(4 * H) }));
+});
+
+test('silences: expired ones are kept for their retention but no more than max_silences of them, the most recent', async (t) => {
+  const storage = tempStorage();
+  const h = await startManager({ max_silences: 2, storage });
+  t.after(() => h.stop());
+  const expired: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    await h.clock.advance(60_000);
+    const id = create(h, silence({ endsAt: iso(h.clock.now() + H) }));
+    assert.equal(h.manager.handleSilencesApi('DELETE', `/api/v1/silences/${id}`, NO_QUERY, undefined).status, 200);
+    expired.push(id);
+  }
+  const active = create(h, silence({ endsAt: iso(h.clock.now() + H) }));
+  assert.deepEqual(ids(h), [active, expired[3], expired[2]]);
+  await h.manager.silences.save();
+  assert.deepEqual(storedIds(storage), [active, expired[3], expired[2]].sort());
+});
+
+test('silences: written after each change, without waiting for shutdown, one write at a time however many changes come', async (t) => {
+  const storage = tempStorage();
+  const first = await startManager({ storage });
+  t.after(() => first.stop());
+  const writes: string[] = [];
+  const writeFile = fs.promises.writeFile;
+  mock.method(fs.promises, 'writeFile', (...args: Parameters<typeof writeFile>) => {
+    writes.push(String(args[0]));
+    return writeFile(...args);
+  });
+  syncBuiltinESMExports();
+  t.after(() => {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  });
+  const created = Array.from({ length: 50 }, (_, i) => create(first, silence({ comment: `change ${i}` })));
+  await waitUntil(() => storedIds(storage).length === 50, 5000, () => 'all 50 silences in the file');
+  // The first change's write, and one more with everything that came while it ran.
+  assert.equal(writes.length, 2, writes.join('\n'));
+  assert.deepEqual(readdirSync(storage).filter((f) => f.endsWith('.tmp')), []);
+
+  // A new manager on the same storage, the first never shut down, as after a crash.
+  const second = await startManager({ storage });
+  t.after(() => second.stop());
+  assert.deepEqual(ids(second).sort(), [...created].sort());
+});
+
+test('silences: a write that fails is logged and counted, the API still answers, and the next change writes again', async (t) => {
+  const storage = tempStorage();
+  const h = await startManager({ storage });
+  const before = create(h, silence());
+  await h.manager.silences.save();
+  // A file where the directory was: the write fails even for root, who ignores read-only modes.
+  rmSync(storage, { recursive: true });
+  writeFileSync(storage, 'not a directory');
+  const during = create(h, silence());
+  await waitUntil(() => h.logs.lines.some((l) => l.msg === 'could not write the silences file; silences are kept in memory and written again on the next change or at shutdown'), 5000, () => 'the write failure logged');
+  assert.equal(await writeFailures(h), 1);
+  const failure = h.logs.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('could not write the silences file'))!;
+  assert.equal(failure.level, 'error');
+  assert.match((failure.err as { message: string }).message, /EEXIST|ENOTDIR/);
+  assert.equal(h.manager.handleSilencesApi('DELETE', `/api/v1/silences/${before}`, NO_QUERY, undefined).status, 200);
+  assert.deepEqual(ids(h).sort(), [before, during].sort());
+
+  // Shutdown logs and counts its failed write too, and still resolves.
+  await waitUntil(() => h.logs.lines.filter((l) => l.msg === failure.msg).length === 2, 5000, () => 'the second write failure logged');
+  await h.stop();
+  assert.equal(await writeFailures(h), 3);
+
+  rmSync(storage);
+  const again = await startManager({ storage });
+  t.after(() => again.stop());
+  const after = create(again, silence());
+  await again.manager.silences.save();
+  assert.deepEqual(storedIds(storage), [after]);
+});
+
 test('silences: an active silence holds alerts back (counted); expiring it lets them through again', async (t) => {
   const r = await startReceiver();
   t.after(() => r.close());
@@ -138,7 +270,7 @@ test('silences: a silence created after an alert was grouped still holds its not
 });
 
 test('silences: kept in a file under storage, and active again in a new manager', async (t) => {
-  const storage = join(mkdtempSync(join(tmpdir(), 'sluice-silences-')), 'state');
+  const storage = tempStorage();
   const first = await startManager({ storage });
   const id = create(first, silence({ comment: 'maintenance window' }));
   await first.stop();

@@ -2,7 +2,7 @@
 // serves HTTP mounts it: `/api/v1/silences[/<id>]`, and also `/api/v2/silences` and
 // `/api/v2/silence/<id>` so amtool can talk to it.
 import { anchoredRegExp } from './matchers.js';
-import type { Silence, SilenceMatcher, SilenceSpec, SilenceStore } from './silences.js';
+import { SilenceLimitError, type Silence, type SilenceMatcher, type SilenceSpec, type SilenceStore } from './silences.js';
 
 export interface ApiReply {
   status: number;
@@ -74,8 +74,14 @@ function post(store: SilenceStore, now: number, body: unknown): ApiReply {
     if (err instanceof BadRequest) return error(400, err.message);
     throw err;
   }
-  if (id === undefined) return { status: 200, body: { silenceID: store.create(spec) } };
-  if (!store.update(id, spec)) return error(404, `silence ${id} not found or already expired`);
+  try {
+    if (id === undefined) return { status: 200, body: { silenceID: store.create(spec) } };
+    if (!store.update(id, spec)) return error(404, `silence ${id} not found or already expired`);
+  } catch (err) {
+    // 400 for either limit, as Alertmanager answers.
+    if (err instanceof SilenceLimitError) return error(400, err.message);
+    throw err;
+  }
   return { status: 200, body: { silenceID: id } };
 }
 

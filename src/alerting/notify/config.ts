@@ -189,6 +189,10 @@ export const notificationFields = {
   inhibit_rules: s.list(inhibitRuleSchema).default([]),
   /** A directory; when set, silences are kept in a file there and survive restarts. */
   storage: s.string().optional(),
+  /** Pending and active silences at most (Alertmanager's --silences.max-silences); as many expired ones are kept besides. */
+  max_silences: s.int({ min: 1 }).default(1000),
+  /** Of one silence as JSON, matchers, comment and createdBy included (Alertmanager's --silences.max-silence-size-bytes). */
+  max_silence_size_bytes: s.int({ min: 1 }).default(16_384),
 };
 
 const notificationSchema = s.object(notificationFields);

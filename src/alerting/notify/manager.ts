@@ -50,7 +50,18 @@ export class NotificationManager implements AlertSink {
     const { scheduler } = settings;
     this.logger = settings.logger;
     this.now = () => scheduler.now();
-    this.silences = new SilenceStore(this.now, config.storage ? SilenceStore.fileIn(config.storage, settings.id) : undefined);
+    const file = config.storage ? SilenceStore.fileIn(config.storage, settings.id) : undefined;
+    const writeFailures = settings.telemetry
+      .counter('sluice_alerting_silences_write_failures_total', 'Writes of the silences file under storage that failed; the silences stay in memory and the next change or the shutdown writes them again.', ['processor'])
+      .labels({ processor: settings.id });
+    this.silences = new SilenceStore(this.now, {
+      file,
+      limits: { maxSilences: config.max_silences, maxSilenceSizeBytes: config.max_silence_size_bytes },
+      onWriteError: (err) => {
+        writeFailures.inc();
+        this.logger.error({ err, file }, 'could not write the silences file; silences are kept in memory and written again on the next change or at shutdown');
+      },
+    });
     this.inhibitor = new Inhibitor(config.inhibit_rules, this.now);
     const isMuted = (a: Alert) => this.silences.isSilenced(a.labels) || this.inhibitor.isInhibited(a.labels, a.fingerprint);
     this.notifiers = Object.entries(config.notifiers).map(([id, n]) => createNotifier(id, n, settings, config.external_url ?? '', isMuted));
@@ -86,11 +97,15 @@ export class NotificationManager implements AlertSink {
     for (const [notifier, list] of routed) notifier.accept(list);
   }
 
-  /** Notifies what grouping still holds, sends until `deadline` (epoch ms), counts what is dropped, and persists silences. */
+  /**
+   * Notifies what grouping still holds, sends until `deadline` (epoch ms), counts what is dropped,
+   * and persists silences; a failed write is logged and counted, not thrown, so the rest of the
+   * shutdown goes on.
+   */
   async shutdown(deadline: number): Promise<void> {
     this.stopped = true;
     await Promise.all(this.notifiers.map((n) => n.shutdown(deadline)));
-    this.silences.save();
+    await this.silences.save();
   }
 
   handleSilencesApi(method: string, path: string, query: URLSearchParams, body: unknown): ApiReply {

@@ -98,3 +98,29 @@ export function exponentialToExplicit(p: ExponentialHistogramDataPoint): { bound
   bounds.pop();
   return { bounds, counts };
 }
+
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = littleEndian ? 1 : 0;
+const LO = littleEndian ? 0 : 1;
+
+function fromBits(hi: number, lo: number): number {
+  words[HI] = hi;
+  words[LO] = lo;
+  return bits[0]!;
+}
+
+/**
+ * The NaN Prometheus writes when a series disappears (bits 0x7ff0000000000002). It is a signalling
+ * NaN: V8 quiets it when stored in a plain number[] (packed double elements), so keep it in
+ * Float64Arrays, object fields or variables.
+ */
+export const STALE_NAN: number = fromBits(0x7ff00000, 0x00000002);
+
+/** Whether `v` is the staleness marker; NaN never equals itself, so the bits are compared. */
+export function isStaleNaN(v: number): boolean {
+  if (v === v) return false;
+  bits[0] = v;
+  return words[HI] === 0x7ff00000 && words[LO] === 0x00000002;
+}

@@ -7,7 +7,11 @@ import { int64ToNumber, int64ToMillis } from '../pdata/time.js';
 import { idToHex, isEmptyId } from '../pdata/ids.js';
 import { loadProtos } from './proto-root.js';
 import { chunkBySize } from '../pipeline/chunk.js';
-import { exponentialToExplicit, prometheusKind, PrometheusLabeler, type LabelerOptions, type Labels } from './prometheus-model.js';
+import { exponentialToExplicit, prometheusKind, PrometheusLabeler, STALE_NAN, type LabelerOptions, type Labels } from './prometheus-model.js';
+
+/** OTLP's DataPointFlags FLAG_NO_RECORDED_VALUE: the series ended; Prometheus's staleness marker. */
+const NO_RECORDED_VALUE = 1;
+const stale = (p: { flags?: number }) => ((p.flags ?? 0) & NO_RECORDED_VALUE) !== 0;
 
 const root = loadProtos(['prometheus/remote.proto']);
 const writeRequestType = root.lookupType('prometheus.WriteRequest');
@@ -97,7 +101,7 @@ export function toRemoteSeries(data: MetricsData, options: RemoteWriteOptions): 
         for (const p of m.gauge?.dataPoints ?? m.sum?.dataPoints ?? []) {
           const ts = timeMs(p.timeUnixNano);
           latest = Math.max(latest, ts);
-          add(name, labeler.seriesLabels(base, p.attributes), p.asDouble ?? int64ToNumber(p.asInt), ts, kind === 'counter' ? exemplarOf(p) : undefined);
+          add(name, labeler.seriesLabels(base, p.attributes), stale(p) ? STALE_NAN : (p.asDouble ?? int64ToNumber(p.asInt)), ts, kind === 'counter' ? exemplarOf(p) : undefined);
         }
         const histograms = [
           ...(m.histogram?.dataPoints ?? []).map((p) => ({ p, bounds: p.explicitBounds ?? [], counts: p.bucketCounts.map(int64ToNumber) })),
@@ -107,23 +111,25 @@ export function toRemoteSeries(data: MetricsData, options: RemoteWriteOptions): 
           const ts = timeMs(p.timeUnixNano);
           latest = Math.max(latest, ts);
           const labels = labeler.seriesLabels(base, p.attributes);
+          const value = (v: number) => (stale(p) ? STALE_NAN : v);
           let cumulative = 0;
           for (let i = 0; i < counts.length; i++) {
             cumulative += counts[i]!;
             const le = i < bounds.length ? String(bounds[i]) : '+Inf';
-            add(`${name}_bucket`, sortLabels([...labels, ['le', le]]), cumulative, ts);
+            add(`${name}_bucket`, sortLabels([...labels, ['le', le]]), value(cumulative), ts);
           }
-          if (counts.length <= bounds.length) add(`${name}_bucket`, sortLabels([...labels, ['le', '+Inf']]), int64ToNumber(p.count), ts);
-          add(`${name}_sum`, labels, p.sum ?? 0, ts);
-          add(`${name}_count`, labels, int64ToNumber(p.count), ts);
+          if (counts.length <= bounds.length) add(`${name}_bucket`, sortLabels([...labels, ['le', '+Inf']]), value(int64ToNumber(p.count)), ts);
+          add(`${name}_sum`, labels, value(p.sum ?? 0), ts);
+          add(`${name}_count`, labels, value(int64ToNumber(p.count)), ts);
         }
         for (const p of m.summary?.dataPoints ?? []) {
           const ts = timeMs(p.timeUnixNano);
           latest = Math.max(latest, ts);
           const labels = labeler.seriesLabels(base, p.attributes);
-          for (const q of p.quantileValues) add(name, sortLabels([...labels, ['quantile', String(q.quantile ?? 0)]]), q.value ?? 0, ts);
-          add(`${name}_sum`, labels, p.sum ?? 0, ts);
-          add(`${name}_count`, labels, int64ToNumber(p.count), ts);
+          const value = (v: number) => (stale(p) ? STALE_NAN : v);
+          for (const q of p.quantileValues) add(name, sortLabels([...labels, ['quantile', String(q.quantile ?? 0)]]), value(q.value ?? 0), ts);
+          add(`${name}_sum`, labels, value(p.sum ?? 0), ts);
+          add(`${name}_count`, labels, value(int64ToNumber(p.count)), ts);
         }
       }
     }

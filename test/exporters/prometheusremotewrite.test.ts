@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import snappy from 'snappy';
 import { VirtualTimeScheduler } from 'rxjs';
 import Long from 'long';
-import { decodeWriteRequest, splitSeries, toRemoteSeries } from '../../src/codec/prometheus-remote-write.js';
+import { decodeWriteRequest, encodeWriteRequest, splitSeries, toRemoteSeries } from '../../src/codec/prometheus-remote-write.js';
+import { isStaleNaN } from '../../src/codec/prometheus-model.js';
 import { prometheusRemoteWriteExporterFactory } from '../../src/exporters/prometheusremotewrite/factory.js';
 import { createEnvelope, receiverContext } from '../../src/pipeline/envelope.js';
 import type { KeyValue, MetricsData } from '../../src/pdata/types.js';
@@ -60,6 +61,16 @@ test('series: __name__ first, labels sorted, samples in time order, buckets, tar
     ['__name__=latency_seconds_count,cluster=eu,job=cart,otel_scope_name=m', [[1000, 3]]],
     ['__name__=target_info,cluster=eu,host_name=node-7,job=cart', [[2000, 1]]],
   ]);
+});
+
+test('a point flagged "no recorded value" becomes the staleness marker, bit for bit through the encoding', () => {
+  const ended: MetricsData = {
+    resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics: [{ name: 'temp', gauge: { dataPoints: [{ attributes: [], timeUnixNano: Long.fromNumber(5_000_000_000), flags: 1, exemplars: [] }] } }] }] }],
+  };
+  const { series } = toRemoteSeries(ended, options);
+  assert.ok(isStaleNaN(series[0]!.samples[0]!.value));
+  const decoded = decodeWriteRequest(encodeWriteRequest(series));
+  assert.ok(isStaleNaN(decoded.timeseries[0]!.samples[0]!.value));
 });
 
 test('requests split at max_batch_size_bytes without splitting a series', () => {

@@ -86,8 +86,9 @@ class RecordingRule extends RuleBase<RecordingRuleSpec> {
 class AlertingRule extends RuleBase<AlertingRuleSpec> {
   readonly name = this.spec.alert;
   active = new Map<string, AlertInstance>();
-  private readonly labelTemplates = Object.entries(this.spec.labels).map(([k, v]) => [k, compileTemplate(v)] as const);
-  private readonly annotationTemplates = Object.entries(this.spec.annotations).map(([k, v]) => [k, compileTemplate(v)] as const);
+  // Named as Prometheus names them, since the name shows in template error messages.
+  private readonly labelTemplates = Object.entries(this.spec.labels).map(([k, v]) => [k, compileTemplate(v, `__alert_${this.spec.alert}`)] as const);
+  private readonly annotationTemplates = Object.entries(this.spec.annotations).map(([k, v]) => [k, compileTemplate(v, `__alert_${this.spec.alert}`)] as const);
 
   /** Advances alert state for the query result at `ts` (Prometheus's AlertingRule.Eval). */
   apply(result: readonly VectorSample[], ts: number, limit: number, options: RuleManagerOptions): void {
@@ -104,10 +105,6 @@ class AlertingRule extends RuleBase<AlertingRuleSpec> {
       for (const [name, template] of this.annotationTemplates) annotations[name] = template.execute(data);
       seen.set(key, { labels, annotations, state: 'pending', value: sample.value, activeAt: ts });
     }
-    if (limit > 0 && seen.size > limit) {
-      this.active.clear();
-      throw new Error(`exceeded limit of ${limit} with ${seen.size} alerts`);
-    }
     for (const [key, next] of seen) {
       const current = this.active.get(key);
       if (current && current.state !== 'inactive') {
@@ -116,24 +113,31 @@ class AlertingRule extends RuleBase<AlertingRuleSpec> {
         current.labels = next.labels;
       } else this.active.set(key, next);
     }
+    // The limit counts what is pending or firing after this evaluation, kept-firing alerts included.
+    let activePending = 0;
     for (const [key, alert] of this.active) {
       if (!seen.has(key)) {
-        if (this.keepsFiring(alert, ts)) continue;
-        if (alert.state === 'pending' || (alert.resolvedAt !== undefined && ts - alert.resolvedAt > RESOLVED_RETENTION_MS)) {
-          this.active.delete(key);
+        if (!this.keepsFiring(alert, ts)) {
+          if (alert.state === 'pending' || (alert.resolvedAt !== undefined && ts - alert.resolvedAt > RESOLVED_RETENTION_MS)) {
+            this.active.delete(key);
+            continue;
+          }
+          if (alert.state !== 'inactive') {
+            alert.state = 'inactive';
+            alert.resolvedAt = ts;
+          }
           continue;
         }
-        if (alert.state !== 'inactive') {
-          alert.state = 'inactive';
-          alert.resolvedAt = ts;
-        }
-        continue;
-      }
-      alert.keepFiringSince = undefined;
+      } else alert.keepFiringSince = undefined;
+      activePending++;
       if (alert.state === 'pending' && ts - alert.activeAt >= this.spec.forMs) {
         alert.state = 'firing';
         alert.firedAt = ts;
       }
+    }
+    if (limit > 0 && activePending > limit) {
+      this.active.clear();
+      throw new Error(`exceeded limit of ${limit} with ${activePending} alerts`);
     }
   }
 
@@ -153,7 +157,8 @@ class AlertingRule extends RuleBase<AlertingRuleSpec> {
     for (const alert of this.active.values()) {
       if (alert.state === 'pending') continue;
       const resolvedSinceSent = alert.resolvedAt !== undefined && (alert.lastSentAt === undefined || alert.resolvedAt > alert.lastSentAt);
-      if (!resolvedSinceSent && alert.lastSentAt !== undefined && alert.lastSentAt + resendDelayMs > ts) continue;
+      // Prometheus re-sends only once the delay has strictly passed.
+      if (!resolvedSinceSent && alert.lastSentAt !== undefined && alert.lastSentAt + resendDelayMs >= ts) continue;
       alert.lastSentAt = ts;
       alert.validUntil = ts + 4 * Math.max(resendDelayMs, intervalMs);
       out.push(alert);
@@ -210,14 +215,17 @@ export class RuleManager {
     return this.selectors().reduce((max, s) => Math.max(max, s.reachMs), this.options.lookbackDeltaMs);
   }
 
-  /** Takes over the state of unchanged rules from the manager this one replaces (config reload). */
-  inheritState(previous: RuleManager): void {
-    const old = new Map(previous.groups.map((g) => [g.key, g]));
+  /**
+   * Takes over the state of unchanged rules from the manager this one replaces (config reload);
+   * the series of rules that went away or changed are marked stale at `ts`, as Prometheus does.
+   */
+  inheritState(previous: RuleManager, ts: number): void {
+    const left = new Map(previous.groups.map((g) => [g.key, new Map(g.rules.map((r) => [r.identity, r]))]));
     for (const group of this.groups) {
-      const before = old.get(group.key);
-      if (!before) continue;
+      const before = previous.groups.find((g) => g.key === group.key);
+      const rules = left.get(group.key);
+      if (!before || !rules) continue;
       group.lastEvaluation = before.lastEvaluation;
-      const rules = new Map(before.rules.map((r) => [r.identity, r]));
       for (const rule of group.rules) {
         const match = rules.get(rule.identity);
         if (!match) continue;
@@ -227,6 +235,16 @@ export class RuleManager {
         if (rule instanceof AlertingRule && match instanceof AlertingRule) rule.active = match.active;
       }
     }
+    const stale: OutputSample[] = [];
+    for (const rules of left.values()) {
+      for (const rule of rules.values()) {
+        for (const labels of rule.previousSeries.values()) {
+          this.options.store.append(labels, ts, STALE_NAN);
+          stale.push({ labels, value: STALE_NAN, alertSeries: rule instanceof AlertingRule });
+        }
+      }
+    }
+    if (stale.length > 0) this.options.onSamples?.(stale, ts);
   }
 
   /** Evaluates every rule of `group` at `ts` (epoch ms), in order, then sends what is due. */
@@ -246,8 +264,9 @@ export class RuleManager {
         }
         rule.status = { health: 'ok', lastEvaluation: ts, evaluationMs: 0 };
       } catch (err) {
-        rule.status = { health: 'err', lastError: (err as Error).message, lastEvaluation: ts, evaluationMs: 0 };
-        if (rule instanceof AlertingRule) this.alertSeries(rule, output);
+        // As Prometheus: a failed rule writes nothing, marks nothing stale and sends nothing.
+        rule.status = { health: 'err', lastError: (err as Error).message, lastEvaluation: ts, evaluationMs: performance.now() - ruleStarted };
+        continue;
       }
       this.write(rule, output, ts, written);
       if (rule instanceof AlertingRule) due.push({ rule, alerts: rule.due(ts, this.resendDelayMs, group.intervalMs) });
@@ -314,7 +333,9 @@ export class RuleManager {
       written.push(sample);
     }
     for (const [key, labels] of rule.previousSeries) {
-      if (!output.has(key)) this.options.store.append(labels, ts, STALE_NAN);
+      if (output.has(key)) continue;
+      this.options.store.append(labels, ts, STALE_NAN);
+      written.push({ labels, value: STALE_NAN, alertSeries: rule instanceof AlertingRule });
     }
     rule.previousSeries = new Map([...output].map(([key, s]) => [key, s.labels]));
   }

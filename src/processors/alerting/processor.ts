@@ -15,11 +15,14 @@ import { RuleManager, type OutputSample, type RuleGroup } from '../../alerting/r
 import { NotificationManager } from '../../alerting/notify/manager.js';
 import { handleRulesApi } from '../../alerting/api.js';
 import { METRIC_NAME } from '../../alerting/labels.js';
+import { isStaleNaN } from '../../codec/prometheus-model.js';
 import type { StatusRequest, StatusResponse } from '../../telemetry/status-routes.js';
 import type { AlertingConfig } from './factory.js';
 import { sameConfig } from '../../config/types.js';
 
 const API_PREFIX = '/api/v1';
+/** OTLP DataPointFlags FLAG_NO_RECORDED_VALUE. */
+const NO_RECORDED_VALUE = 1;
 /** What a reload may change: the rules and how they are evaluated and labelled. */
 const RELOADABLE = ['rule_files', 'groups', 'slos', 'ruleGroups', 'evaluation_interval', 'lookback_delta', 'resend_delay', 'external_labels'] as const;
 
@@ -103,7 +106,7 @@ export class AlertingProcessor implements Processor {
     const fixed = (c: AlertingConfig) => ({ ...c, ...Object.fromEntries(RELOADABLE.map((k) => [k, undefined])) });
     if (!sameConfig(fixed(this.config), fixed(next))) return false;
     const rules = this.buildRules(next);
-    rules.inheritState(this.rules);
+    rules.inheritState(this.rules, this.settings.scheduler.now());
     for (const t of this.timers) t.unsubscribe();
     this.timers.length = 0;
     this.rules = rules;
@@ -188,7 +191,9 @@ export class AlertingProcessor implements Processor {
         byName.set(name, metric);
       }
       const attributes: KeyValue[] = sample.labels.filter(([k]) => k !== METRIC_NAME).map(([key, value]) => ({ key, value: { stringValue: value } }) as KeyValue);
-      metric.gauge!.dataPoints.push({ attributes, timeUnixNano: time, asDouble: sample.value, exemplars: [] } as never);
+      // A series that ended goes out as OTLP's "no recorded value", which the Prometheus exporters turn back into a staleness marker.
+      const value = isStaleNaN(sample.value) ? { flags: NO_RECORDED_VALUE } : { asDouble: sample.value };
+      metric.gauge!.dataPoints.push({ attributes, timeUnixNano: time, ...value, exemplars: [] } as never);
     }
     if (byName.size === 0) return;
     for (const subscriber of this.subscribers) {

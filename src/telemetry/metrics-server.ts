@@ -18,7 +18,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function serveApi(handler: StatusHandler, req: IncomingMessage, res: ServerResponse, url: URL, logger: Logger): void {
+function serveApi(handler: StatusHandler, req: IncomingMessage, res: ServerResponse, url: URL, logger: Logger, telemetry: Telemetry): void {
+  // Counted by status code, so refused API calls (bad silences, bad JSON) show in our own metrics.
+  const requests = telemetry.counter('sluice_status_api_requests_total', 'Requests to the JSON APIs on the status port, by method and status code.', ['method', 'code']);
+  res.once('finish', () => requests.labels({ method: req.method ?? '', code: String(res.statusCode) }).inc());
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (chunk: Buffer) => {
@@ -57,7 +60,7 @@ export async function startMetricsServer(telemetry: Telemetry, address: string, 
     const url = new URL(req.url ?? '/', 'http://status');
     const api = telemetry.routes.match(url.pathname);
     if (api) {
-      serveApi(api, req, res, url, logger);
+      serveApi(api, req, res, url, logger, telemetry);
       return;
     }
     if (url.pathname !== '/metrics') {

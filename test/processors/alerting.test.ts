@@ -233,6 +233,10 @@ test('GET /api/v1/rules and /api/v1/alerts on the status port, shaped like Prome
     assert.equal(bad.status, 400);
     const notJson = await fetch(`${base}/api/v1/silences`, { method: 'POST', body: '{nope' });
     assert.equal(notJson.status, 400);
+    assert.match(((await notJson.json()) as { error: string }).error, /request body is not valid JSON/);
+    const own = await (await fetch(`${base}/metrics`)).text();
+    assert.match(own, /sluice_status_api_requests_total\{method="POST",code="400"\} 1/);
+    assert.match(own, /sluice_status_api_requests_total\{method="GET",code="400"\} 1/);
   } finally {
     await service.shutdown();
   }

@@ -49,6 +49,11 @@ test('config: the type before "/" picks the schema; unknown types and keys are e
   assert.deepEqual(messages({ notifiers: { 'pagerduty/p': {} } }), ['notifiers.pagerduty/p.routing_key: missing required key "routing_key" (a string)']);
   assert.deepEqual(messages({ notifiers: { 'email/e': { to: 'a@x.test', from: 'b@x.test', smarthost: 'mail.test' } } }), ['notifiers.email/e.smarthost: expected host:port, got "mail.test"']);
   assert.deepEqual(messages({ notifiers: { 'webhook/w': { endpoint: 'hooks.test/x' } } }), ['notifiers.webhook/w.endpoint: expected an http:// or https:// URL, got "hooks.test/x"']);
+  // new URL() would throw at start with the whole URL in the error; the Slack URL is the secret.
+  assert.deepEqual(messages({ notifiers: { 'slack/s': { webhook_url: 'https://hooks slack.test/services/T0/B0/SECRETTOKEN' } } }), [
+    'notifiers.slack/s.webhook_url: expected an http:// or https:// URL (the value is a secret, so it is not shown)',
+  ]);
+  assert.deepEqual(messages({ notifiers: { 'webhook/w': { endpoint: 'http://host.test:99999/x' } } }), ['notifiers.webhook/w.endpoint: expected an http:// or https:// URL, got "http://host.test:99999/x"']);
 });
 
 test('config: match_re regexes, group_by "..." and templates are checked at validation', () => {

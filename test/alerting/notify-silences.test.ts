@@ -252,6 +252,9 @@ test('silences: an active silence holds alerts back (counted); expiring it lets 
 
   assert.equal(h.manager.handleSilencesApi('DELETE', `/api/v1/silences/${id}`, NO_QUERY, undefined).status, 200);
   h.manager.send([latency, errors]);
+  // Its group has existed since the first send (muted, it notified nothing), so as in
+  // Alertmanager it speaks at its next group_interval.
+  await h.clock.advance(5 * 60_000);
   await deliverNow(h, r, 2);
   assert.deepEqual(delivered(r)[1], ['HighLatency/api']);
 });
@@ -314,10 +317,45 @@ test('inhibition: a firing source mutes targets with equal labels, across send()
 
   h.manager.send([resolvedAt(down, 1000)]);
   h.manager.send([slowApi]);
-  await deliverNow(h, r, 4);
-  assert.deepEqual(delivered(r)[3], ['HighLatency/api']);
-  // The source's own resolved notification waits for its group's next interval.
+  // Both groups exist already: the target, no longer muted, and the source's resolve speak at
+  // their next group_interval.
   await h.clock.advance(5 * 60_000);
   await deliverNow(h, r, 5);
-  assert.deepEqual(delivered(r)[4], ['ServiceDown/api']);
+  assert.deepEqual(delivered(r).slice(3).flat().sort(), ['HighLatency/api', 'ServiceDown/api']);
+});
+
+test('a muted alert that resolves is known resolved: no stale "firing" when its silence ends', async (t) => {
+  const r = await startReceiver();
+  t.after(() => r.close());
+  const h = await startManager({ notifiers: { 'webhook/x': { endpoint: r.url, group_wait: '0s', group_interval: '1m' } } });
+  t.after(() => h.stop());
+  const alert = makeAlert({ alertname: 'Disk', service: 'db' });
+  h.manager.send([alert]);
+  await deliverNow(h, r, 1);
+  const id = create(h, silence({ matchers: [{ name: 'alertname', value: 'Disk', isRegex: false }], startsAt: iso(h.clock.now()) }));
+  await h.clock.advance(30_000);
+  h.manager.send([resolvedAt(alert, h.clock.now())]);
+  assert.equal(h.manager.handleSilencesApi('DELETE', `/api/v1/silences/${id}`, NO_QUERY, undefined).status, 200);
+  await h.clock.advance(60_000);
+  await deliverNow(h, r, 2);
+  const second = r.requests[1]!.body as { status: string; alerts: { status: string }[] };
+  assert.equal(second.status, 'resolved');
+  assert.deepEqual(second.alerts.map((a) => a.status), ['resolved']);
+});
+
+test('inhibition: alerts matching both sides of a rule do not mute each other', async (t) => {
+  const r = await startReceiver();
+  t.after(() => r.close());
+  const h = await startManager({
+    notifiers: { 'webhook/x': { endpoint: r.url, group_wait: '0s', group_by: ['...'] } },
+    inhibit_rules: [{ source_matchers: ['alertname="NodeDown"'], target_matchers: ['alertname=~".+"'], equal: ['instance'] }],
+  });
+  t.after(() => h.stop());
+  const node = makeAlert({ alertname: 'NodeDown', instance: 'h1', service: 'node' });
+  const probe = makeAlert({ alertname: 'NodeDown', instance: 'h1', service: 'blackbox' });
+  const disk = makeAlert({ alertname: 'DiskFull', instance: 'h1', service: 'db' });
+  h.manager.send([node, probe, disk]);
+  await deliverNow(h, r, 2);
+  assert.deepEqual(delivered(r).flat().sort(), ['NodeDown/blackbox', 'NodeDown/node']);
+  assert.equal(await h.metric('sluice_alerting_alerts_inhibited', 'webhook/x'), 1, 'only DiskFull is inhibited');
 });

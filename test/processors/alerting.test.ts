@@ -234,9 +234,20 @@ test('GET /api/v1/rules and /api/v1/alerts on the status port, shaped like Prome
     const notJson = await fetch(`${base}/api/v1/silences`, { method: 'POST', body: '{nope' });
     assert.equal(notJson.status, 400);
     assert.match(((await notJson.json()) as { error: string }).error, /request body is not valid JSON/);
+    // Silences on the same port, under Prometheus's v1 path and Alertmanager's v2 one (amtool).
+    const created = await fetch(`${base}/api/v2/silences`, {
+      method: 'POST',
+      body: JSON.stringify({ matchers: [{ name: 'alertname', value: 'Always', isRegex: false }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'test', comment: 'quiet' }),
+    });
+    assert.equal(created.status, 200);
+    const { silenceID } = (await created.json()) as { silenceID: string };
+    const listed = (await (await fetch(`${base}/api/v1/silences`)).json()) as { id: string; status: { state: string } }[];
+    assert.deepEqual(listed.map((x) => [x.id, x.status.state]), [[silenceID, 'active']]);
+    assert.equal((await fetch(`${base}/api/v2/silence/${silenceID}`, { method: 'DELETE' })).status, 200);
+    assert.equal((await fetch(`${base}/api/v1/silences/%E0`)).status, 400);
     const own = await (await fetch(`${base}/metrics`)).text();
     assert.match(own, /sluice_status_api_requests_total\{method="POST",code="400"\} 1/);
-    assert.match(own, /sluice_status_api_requests_total\{method="GET",code="400"\} 1/);
+    assert.match(own, /sluice_status_api_requests_total\{method="GET",code="400"\} 2/);
   } finally {
     await service.shutdown();
   }

@@ -22,7 +22,12 @@ const error = (status: number, message: string): ApiReply => ({ status, body: { 
 export function handleSilencesApi(store: SilenceStore, now: () => number, method: string, path: string, _query: URLSearchParams, body: unknown): ApiReply {
   const route = /^\/api\/(?:v1\/silences|v2\/silences|v2\/silence)(?:\/([^/]+))?\/?$/.exec(path);
   if (!route) return error(404, `no such endpoint: ${path}`);
-  const id = route[1] === undefined ? undefined : decodeURIComponent(route[1]);
+  let id: string | undefined;
+  try {
+    id = route[1] === undefined ? undefined : decodeURIComponent(route[1]);
+  } catch {
+    return error(400, `the silence id in ${path} is not valid percent-encoding`);
+  }
   const verb = method.toUpperCase();
   if (id === undefined) {
     if (verb === 'GET') return { status: 200, body: sorted(store, now()).map((s) => present(store, s)) };

@@ -42,7 +42,18 @@ const template = new Schema<string>('a template such as "{{ .Status }}: {{ .Comm
   }
 });
 
-const httpUrl = () => s.string().refine((v) => (/^https?:\/\/[^/]/.test(v) ? undefined : `expected an http:// or https:// URL, got "${v}"`));
+/** Parsed here as the integrations will parse it; a secret URL (Slack's) is never echoed back. */
+const httpUrl = (secret = false) =>
+  s.string().refine((v) => {
+    let ok = false;
+    try {
+      const url = new URL(v);
+      ok = (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    return ok ? undefined : `expected an http:// or https:// URL${secret ? ' (the value is a secret, so it is not shown)' : `, got "${v}"`}`;
+  });
 const positive = (what: string) => (ms: number) => (ms > 0 ? undefined : `${what} must be greater than 0`);
 
 function fail(ctx: ValidationContext, path: Path, message: string): undefined {
@@ -94,7 +105,7 @@ const webhookSchema = s.object({
 const slackSchema = s.object({
   ...commonFields,
   /** Secret: the URL is the credential. */
-  webhook_url: httpUrl().required(),
+  webhook_url: httpUrl(true).required(),
   channel: s.string().optional(),
   username: s.string().optional(),
   title: template.optional(),

@@ -37,14 +37,16 @@ export class Inhibitor {
     const now = this.now();
     return this.rules.some((rule, i) => {
       if (!matchesAll(rule.target_matchers, labels)) return false;
+      // As Alertmanager: when the target also matches the source side, sources that match the
+      // target side too are ignored, so such alerts (and an alert itself) never mute each other.
+      const twoSided = matchesAll(rule.source_matchers, labels);
       const sources = this.sources[i]!;
       for (const [fp, source] of sources) {
         if (source.endsAt <= now) {
           sources.delete(fp);
           continue;
         }
-        // An alert matching both sides of a rule must not mute itself.
-        if (fp === fingerprint) continue;
+        if (fp === fingerprint || (twoSided && matchesAll(rule.target_matchers, source.labels))) continue;
         if (rule.equal.every((name) => (source.labels[name] ?? '') === (labels[name] ?? ''))) return true;
       }
       return false;

@@ -33,8 +33,12 @@ interface Notifier {
   readonly id: string;
   readonly route: readonly Matcher[];
   readonly metrics: NotifierMetrics;
-  /** Takes this send()'s alerts for the notifier (already routed, none muted). */
-  accept(alerts: readonly Alert[]): void;
+  /**
+   * Takes this send()'s alerts for the notifier (already routed). Grouping notifiers get muted
+   * alerts too and hold them back at each flush, so they still learn when a muted alert resolves;
+   * `alertmanager` gets only what is not muted (it keeps no state of its own here).
+   */
+  accept(alerts: readonly Alert[], muted: ReadonlySet<Alert>): void;
   shutdown(deadline: number): Promise<void>;
 }
 
@@ -77,16 +81,17 @@ export class NotificationManager implements AlertSink {
     if (this.stopped || this.notifiers.length === 0) return;
     this.inhibitor.observe(alerts);
     const routed = new Map<Notifier, Alert[]>();
+    const muted = new Set<Alert>();
     for (const alert of alerts) {
       const targets = this.notifiers.filter((n) => matchesAll(n.route, alert.labels));
       if (targets.length === 0) continue;
-      if (this.silences.isSilenced(alert.labels)) {
+      // A resolve always goes through: dropping it would leave the receiver showing the alert firing.
+      if (!alert.resolved && this.silences.isSilenced(alert.labels)) {
         for (const t of targets) t.metrics.silenced(1);
-        continue;
-      }
-      if (this.inhibitor.isInhibited(alert.labels, alert.fingerprint)) {
+        muted.add(alert);
+      } else if (!alert.resolved && this.inhibitor.isInhibited(alert.labels, alert.fingerprint)) {
         for (const t of targets) t.metrics.inhibited(1);
-        continue;
+        muted.add(alert);
       }
       for (const t of targets) {
         const list = routed.get(t);
@@ -94,7 +99,7 @@ export class NotificationManager implements AlertSink {
         else routed.set(t, [alert]);
       }
     }
-    for (const [notifier, list] of routed) notifier.accept(list);
+    for (const [notifier, list] of routed) notifier.accept(list, muted);
   }
 
   /**
@@ -128,8 +133,8 @@ function createNotifier(id: string, config: NotifierConfig, settings: Notificati
       id,
       route,
       metrics,
-      accept(alerts) {
-        const sent = config.send_resolved ? alerts : alerts.filter((a) => !a.resolved);
+      accept(alerts, muted) {
+        const sent = alerts.filter((a) => !muted.has(a) && (config.send_resolved || !a.resolved));
         for (let i = 0; i < sent.length; i += ALERTMANAGER_BATCH) queue.push({ value: sent.slice(i, i + ALERTMANAGER_BATCH) });
       },
       shutdown: (deadline) => queue.shutdown(deadline),

@@ -1,13 +1,20 @@
 // Label matchers as Alertmanager writes them (`severity="critical"`, `alertname=~"Foo|Bar"`,
 // `env!=prod`, `job!~"x.*"`), shared by inhibit rules, silences and notifier routing.
+import { RE2JS } from 're2js';
+
 export type MatchType = '=' | '!=' | '=~' | '!~';
+
+/** A fully anchored regular expression tested against label values. */
+export interface LabelRegex {
+  test(value: string): boolean;
+}
 
 export interface Matcher {
   name: string;
   type: MatchType;
   value: string;
   /** Compiled once, anchored at both ends as Alertmanager anchors its regexes; only for =~ and !~. */
-  re?: RegExp;
+  re?: LabelRegex;
 }
 
 /** Alertmanager treats an absent label as one with the empty value. */
@@ -29,9 +36,14 @@ export function matchesAll(ms: readonly Matcher[], labels: Readonly<Record<strin
   return ms.every((m) => matches(m, labels));
 }
 
-/** Throws with the reason when `pattern` is not a valid regular expression. */
-export function anchoredRegExp(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`);
+/**
+ * RE2, as Alertmanager's Go regexps are: the same syntax (`(?i)`, `(?P<name>...)`) and matching
+ * in time linear in the value, so a silence posted to the API cannot stall the process with a
+ * pattern that backtracks. Throws with the reason when `pattern` is not valid RE2.
+ */
+export function anchoredRegExp(pattern: string): LabelRegex {
+  const re = RE2JS.compile(`^(?:${pattern})$`);
+  return { test: (value) => re.matches(value) };
 }
 
 export function makeMatcher(name: string, type: MatchType, value: string): Matcher {

@@ -21,6 +21,8 @@ import type { AlertingConfig } from './factory.js';
 import { sameConfig } from '../../config/types.js';
 
 const API_PREFIX = '/api/v1';
+/** Alertmanager's silence API too, so amtool can be pointed at sluice. */
+const SILENCES_V2_PREFIX = '/api/v2';
 /** OTLP DataPointFlags FLAG_NO_RECORDED_VALUE. */
 const NO_RECORDED_VALUE = 1;
 /** What a reload may change: the rules and how they are evaluated and labelled. */
@@ -80,8 +82,10 @@ export class AlertingProcessor implements Processor {
   async start(): Promise<void> {
     await this.notifications.start();
     for (const group of this.rules.groups) this.schedule(group);
-    if (!this.settings.telemetry.routes.register(API_PREFIX, this.settings.id, (r) => this.serveApi(r))) {
-      this.logger.warn({ prefix: API_PREFIX }, 'another alerting processor already serves the alerting API on the status port; this one is not served there');
+    for (const prefix of [API_PREFIX, SILENCES_V2_PREFIX]) {
+      if (!this.settings.telemetry.routes.register(prefix, this.settings.id, (r) => this.serveApi(r))) {
+        this.logger.warn({ prefix }, 'another alerting processor already serves the alerting API on the status port; this one is not served there');
+      }
     }
   }
 
@@ -210,7 +214,7 @@ export class AlertingProcessor implements Processor {
   }
 
   private serveApi(request: StatusRequest): StatusResponse {
-    if (request.path === `${API_PREFIX}/silences` || request.path.startsWith(`${API_PREFIX}/silences/`)) {
+    if (/^\/api\/(v1\/silences|v2\/silences?)(\/|$)/.test(request.path)) {
       return this.notifications.handleSilencesApi(request.method, request.path, request.query, request.body);
     }
     return handleRulesApi(() => [this.rules], request) ?? { status: 404, body: { status: 'error', errorType: 'not_found', error: `no API at ${request.path}` } };

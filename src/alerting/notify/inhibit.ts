@@ -24,8 +24,12 @@ export class Inhibitor {
 
   /** Records which of `alerts` are (still) firing sources; call before asking about the same batch. */
   observe(alerts: readonly Alert[]): void {
+    const now = this.now();
     this.rules.forEach((rule, i) => {
       const sources = this.sources[i]!;
+      // Sources that stopped without a resolve (their rule went away in a reload) leave here, not
+      // only when a target happens to be checked against them.
+      for (const [fp, source] of sources) if (source.endsAt <= now) sources.delete(fp);
       for (const a of alerts) {
         if (!a.resolved && matchesAll(rule.source_matchers, a.labels)) sources.set(a.fingerprint, { labels: a.labels, endsAt: a.endsAt });
         else sources.delete(a.fingerprint);

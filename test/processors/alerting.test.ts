@@ -263,3 +263,28 @@ test('a batch the store cannot read passes on unchanged and is counted; the rule
   assert.ok(t.out.some((e) => e.context.receiver === 'alerting'), 'the recording rule was still evaluated');
   await t.p.shutdown(Date.now() + 1000);
 });
+
+test('emit_alert_series sends ALERTS and ALERTS_FOR_STATE downstream; without it only recorded series go', async () => {
+  const names = async (emit: boolean) => {
+    const t = setup({ evaluation_interval: '10s', emit_alert_series: emit, groups: rules({ alert: 'Always', expr: 'vector(1)', for: '10s' }, { record: 'one', expr: 'vector(1)' }) });
+    await t.p.start();
+    t.advance(10_000);
+    t.advance(10_000);
+    const points = t.out
+      .filter((e) => e.context.receiver === 'alerting')
+      .flatMap((e) => (e.data as MetricsData).resourceMetrics[0]!.scopeMetrics[0]!.metrics.flatMap((m) => m.gauge!.dataPoints.map((p) => `${m.name}{${p.attributes.map((a) => `${a.key}=${a.value?.stringValue}`).join(',')}} ${p.asDouble ?? `flags=${p.flags}`}`)));
+    await t.p.shutdown(Date.now() + 1000);
+    return points;
+  };
+  assert.deepEqual(await names(true), [
+    'ALERTS{alertname=Always,alertstate=pending} 1',
+    'ALERTS_FOR_STATE{alertname=Always} 10',
+    'one{} 1',
+    // Pending → firing: the pending series ends (a staleness marker, no value) and the firing one starts.
+    'ALERTS{alertname=Always,alertstate=firing} 1',
+    'ALERTS{alertname=Always,alertstate=pending} flags=1',
+    'ALERTS_FOR_STATE{alertname=Always} 10',
+    'one{} 1',
+  ]);
+  assert.deepEqual(await names(false), ['one{} 1', 'one{} 1']);
+});

@@ -29,7 +29,12 @@ export interface CreateSettings {
   telemetry: Telemetry;
   /** All time-based behaviour goes through this so tests can run on virtual time. */
   scheduler: SchedulerLike;
+  /** Reports this component's health (e.g. an exporter whose backend refuses data) to health_check. */
+  reportStatus(status: HealthStatus, error?: string): void;
 }
+
+/** What a running component can say of its own health, as the Collector's component status model. */
+export type HealthStatus = 'ok' | 'recoverable_error' | 'permanent_error';
 
 export type Receiver = Lifecycle;
 

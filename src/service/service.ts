@@ -227,6 +227,7 @@ export class Service implements ServiceHost {
       logger: componentLogger(this.logger, cc.kind, cc.id),
       telemetry: this.telemetry,
       scheduler: this.scheduler,
+      reportStatus: (status, error) => this.reportStatus(cc.id, cc.kind, status, error),
     };
   }
 

@@ -48,7 +48,7 @@ function makeExporter(endpoint: string, scheduler = new VirtualTimeScheduler()):
     { namespace: 'Sluice/Test', endpoint, sending_queue: { enabled: false }, retry_on_failure: { initial_interval: '1ms', randomization_factor: 0 } },
     { issues: [] },
   )!;
-  return awsCloudWatchMetricsExporterFactory.create({ id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler }, config, 'metrics');
+  return awsCloudWatchMetricsExporterFactory.create({ id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {} }, config, 'metrics');
 }
 
 function push(exporter: Exporter, data: MetricsData): Promise<string> {
@@ -156,7 +156,7 @@ test('role_arn: the role is assumed through STS and requests are signed with its
     { issues: [] },
   )!;
   const exporter = awsCloudWatchMetricsExporterFactory.create(
-    { id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: new VirtualTimeScheduler() },
+    { id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: new VirtualTimeScheduler() , reportStatus: () => {}},
     config,
     'metrics',
   );

@@ -21,7 +21,7 @@ function request(metrics: Metric[], resource: KeyValue[] = [kv('service.name', '
 async function exporter(raw: Record<string, unknown>, scheduler = new VirtualTimeScheduler()) {
   const config = prometheusExporterFactory.schema.parse({ endpoint: '127.0.0.1:0', ...raw }, { issues: [] })!;
   const e = prometheusExporterFactory.create(
-    { id: 'prometheus', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler },
+    { id: 'prometheus', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {} },
     config,
     'metrics',
   ) as PrometheusExporter;

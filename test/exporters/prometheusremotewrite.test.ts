@@ -105,7 +105,7 @@ test('over HTTP: snappy protobuf with the remote-write headers; 5xx retried, 4xx
     },
     { issues: [] },
   )!;
-  const exporter = prometheusRemoteWriteExporterFactory.create({ id: 'prometheusremotewrite', kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler }, config, 'metrics');
+  const exporter = prometheusRemoteWriteExporterFactory.create({ id: 'prometheusremotewrite', kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} }, config, 'metrics');
   await exporter.start();
   const push = () =>
     new Promise<string>((resolve) => {

@@ -26,7 +26,7 @@ function config(raw: Record<string, unknown>): BatchProcessorConfig {
 }
 
 function settingsFor(scheduler: SchedulerLike, telemetry = new Telemetry()): CreateSettings {
-  return { id: 'batch', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler };
+  return { id: 'batch', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} };
 }
 
 function traces(...names: string[]): TracesData {

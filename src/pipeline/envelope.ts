@@ -137,3 +137,36 @@ export function deriveEnvelope<S extends Signal>(
 ): Envelope<S> {
   return createEnvelope(from.signal, data, from.context, settler, bytes);
 }
+
+const contextKeys = new WeakMap<EnvelopeContext, string>();
+
+/**
+ * Equal for contexts that carry the same receiver, transport, tenant and client metadata: a
+ * processor that holds data from many requests groups by it, so what it releases later goes out
+ * under the context it came in with and data of different clients never shares a request.
+ */
+export function contextKey(context: EnvelopeContext): string {
+  let key = contextKeys.get(context);
+  if (key === undefined) {
+    const metadata = [...context.metadata].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    key = JSON.stringify([context.receiver, context.transport ?? null, context.tenant ?? null, metadata]);
+    contextKeys.set(context, key);
+  }
+  return key;
+}
+
+/**
+ * What two contexts have in common: the tenant and the metadata entries both carry with equal
+ * values. For data derived from many requests at once (recorded series), which belongs to every
+ * client that fed it only as far as they agree.
+ */
+export function commonContext(a: EnvelopeContext, b: EnvelopeContext): EnvelopeContext {
+  if (a === b || contextKey(a) === contextKey(b)) return a;
+  const metadata = new Map<string, readonly string[]>();
+  for (const [key, values] of a.metadata) {
+    const other = b.metadata.get(key);
+    if (other && other.length === values.length && other.every((v, i) => v === values[i])) metadata.set(key, values);
+  }
+  const tenant = a.tenant === b.tenant ? a.tenant : undefined;
+  return { receiver: a.receiver === b.receiver ? a.receiver : '', transport: a.transport === b.transport ? a.transport : undefined, metadata, tenant };
+}

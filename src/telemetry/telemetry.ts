@@ -25,6 +25,11 @@ export interface ExporterTelemetry {
 export interface ProcessorTelemetry {
   dropped(signal: Signal, items: number): void;
   refused(signal: Signal, items: number): void;
+  /** Items handed to the processor, and items it passed on or released (the processor helper counts both). */
+  incoming(signal: Signal, items: number): void;
+  outgoing(signal: Signal, items: number): void;
+  /** Items of requests the processor failed on (it threw): the sender was told, nothing went on. */
+  failed(signal: Signal, items: number): void;
 }
 
 export class Telemetry {
@@ -89,9 +94,22 @@ export class Telemetry {
     const labels: Labels = { processor: id };
     const dropped = bySignal((item) => this.counter(`otelcol_processor_dropped_${item}`, `Number of ${item} that were dropped.`, ['processor']).labels(labels));
     const refused = bySignal((item) => this.counter(`otelcol_processor_refused_${item}`, `Number of ${item} that were rejected by the next component in the pipeline.`, ['processor']).labels(labels));
+    // One metric per direction with the signal as a label, as the Collector's processorhelper since v0.110 (`otel.signal`, exposed as otel_signal).
+    // Bound on first use, so a traces-only processor exposes no metrics or logs series.
+    const perSignal = (name: string, help: string) => {
+      const counter = this.counter(name, help, ['processor', 'otel_signal']);
+      const bound: Partial<Record<Signal, client.Counter.Internal>> = {};
+      return (signal: Signal) => (bound[signal] ??= counter.labels({ ...labels, otel_signal: signal }));
+    };
+    const incoming = perSignal('otelcol_processor_incoming_items', 'Number of items passed to the processor.');
+    const outgoing = perSignal('otelcol_processor_outgoing_items', 'Number of items emitted from the processor.');
+    const failed = perSignal('sluice_processor_failed_items', 'Items of requests a processor failed on; their senders got a permanent error.');
     return {
       dropped: (signal, n) => dropped[signal].inc(n),
       refused: (signal, n) => refused[signal].inc(n),
+      incoming: (signal, n) => incoming(signal).inc(n),
+      outgoing: (signal, n) => outgoing(signal).inc(n),
+      failed: (signal, n) => failed(signal).inc(n),
     };
   }
 

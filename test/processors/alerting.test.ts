@@ -54,9 +54,9 @@ function setup(raw: Record<string, unknown>) {
   const input = new Subject<Envelope>();
   const out: Envelope[] = [];
   input.pipe(p.operator).subscribe((e) => out.push(e));
-  const push = (metrics: Metric[]) => {
+  const push = (metrics: Metric[], context = receiverContext('otlp')) => {
     const data: MetricsData = { resourceMetrics: [{ resource: { attributes: [attr('service.name', 'cart')] }, scopeMetrics: [{ metrics }] }] };
-    const envelope = createEnvelope('metrics', data, receiverContext('otlp'), { ack: () => {}, nack: () => assert.fail('nacked') });
+    const envelope = createEnvelope('metrics', data, context, { ack: () => {}, nack: () => assert.fail('nacked') });
     input.next(envelope);
     return envelope;
   };
@@ -67,6 +67,9 @@ function setup(raw: Record<string, unknown>) {
   const alerts = () => p.ruleManager.activeAlerts().map((a) => ({ ...labelsToRecord(a.labels), state: a.state }));
   return { p, scheduler, telemetry, out, push, advance, alerts, now: () => scheduler.now() };
 }
+
+/** Recorded series come from the processor itself, under its own scope. */
+const isRecorded = (e: Envelope) => (e.data as MetricsData).resourceMetrics[0]?.scopeMetrics[0]?.scope?.name === 'sluice/alerting';
 
 const rules = (...list: Record<string, unknown>[]) => [{ name: 'g', rules: list }];
 
@@ -100,7 +103,7 @@ test('delta counters are added up first, so rate() and increase() mean what they
     t.advance(10_000);
     t.push([counter('jobs', t.now(), 20, 1)]);
   }
-  const recorded = t.out.filter((e) => e.context.receiver === 'alerting').map((e) => e.data as MetricsData);
+  const recorded = t.out.filter((e) => isRecorded(e)).map((e) => e.data as MetricsData);
   const last = recorded[recorded.length - 1]!.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!;
   assert.equal(last.name, 'job:jobs:increase1m');
   const point = last.gauge!.dataPoints[0]!;
@@ -118,7 +121,7 @@ test('histogram_quantile over the exporter names (_bucket with le), from a cumul
     t.advance(15_000);
     t.push([histogram(t.now(), [i * 10, i * 20, i * 10, 0], bounds, 2)]);
   }
-  const recorded = t.out.filter((e) => e.context.receiver === 'alerting').map((e) => e.data as MetricsData);
+  const recorded = t.out.filter((e) => isRecorded(e)).map((e) => e.data as MetricsData);
   const value = recorded[recorded.length - 1]!.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.gauge!.dataPoints[0]!.asDouble!;
   // Rates are in proportion 10:20:10: the median (rank 20 of 40) sits at the top of the 0.1–0.5 bucket... rank 20 is cumulative 10 → 30 in (0.1, 0.5].
   assert.ok(Math.abs(value - (0.1 + (0.5 - 0.1) * ((20 - 10) / 20))) < 1e-12, `p50 was ${value}`);
@@ -260,7 +263,7 @@ test('a batch the store cannot read passes on unchanged and is counted; the rule
   assert.ok(t.out.includes(broken));
   assert.match(await t.telemetry.render(), /sluice_alerting_samples_refused_total\{processor="alerting",reason="unreadable"\} 1/);
   t.advance(1000);
-  assert.ok(t.out.some((e) => e.context.receiver === 'alerting'), 'the recording rule was still evaluated');
+  assert.ok(t.out.some((e) => isRecorded(e)), 'the recording rule was still evaluated');
   await t.p.shutdown(Date.now() + 1000);
 });
 
@@ -271,7 +274,7 @@ test('emit_alert_series sends ALERTS and ALERTS_FOR_STATE downstream; without it
     t.advance(10_000);
     t.advance(10_000);
     const points = t.out
-      .filter((e) => e.context.receiver === 'alerting')
+      .filter((e) => isRecorded(e))
       .flatMap((e) => (e.data as MetricsData).resourceMetrics[0]!.scopeMetrics[0]!.metrics.flatMap((m) => m.gauge!.dataPoints.map((p) => `${m.name}{${p.attributes.map((a) => `${a.key}=${a.value?.stringValue}`).join(',')}} ${p.asDouble ?? `flags=${p.flags}`}`)));
     await t.p.shutdown(Date.now() + 1000);
     return points;
@@ -287,4 +290,18 @@ test('emit_alert_series sends ALERTS and ALERTS_FOR_STATE downstream; without it
     'one{} 1',
   ]);
   assert.deepEqual(await names(false), ['one{} 1', 'one{} 1']);
+});
+
+test('recorded series carry what the contexts of their inputs have in common: the tenant and the metadata all inputs agree on', async () => {
+  const t = setup({ evaluation_interval: '10s', groups: rules({ record: 'g:sum', expr: 'sum(g)' }) });
+  await t.p.start();
+  const ctx = (request: string) => receiverContext('otlp', 'http', new Map([['x-tenant', ['acme']], ['x-request', [request]]]), 'acme');
+  t.push([gauge('g', t.now(), 1)], ctx('1'));
+  t.push([gauge('g', t.now(), 2)], ctx('2'));
+  t.advance(10_000);
+  const recorded = t.out.filter(isRecorded);
+  assert.equal(recorded.length, 1);
+  assert.equal(recorded[0]!.context.tenant, 'acme');
+  assert.deepEqual([...recorded[0]!.context.metadata], [['x-tenant', ['acme']]]);
+  await t.p.shutdown(Date.now() + 1000);
 });

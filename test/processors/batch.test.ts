@@ -263,11 +263,12 @@ test('a subscription that ends without completion nacks (retryable) what it stil
   assert.equal(h.scheduler.actions.length, 0, 'no timer is left behind');
 });
 
-test('a request without items passes straight through', () => {
+test('a request without items is acknowledged at once: there is nothing to batch or send', () => {
   const h = harness({ send_batch_size: 100, timeout: '1s' });
   const empty = parent([]);
   h.send(empty);
-  assert.equal(h.out[0], empty.envelope);
+  assert.deepEqual(h.out, []);
+  assert.deepEqual(empty.calls, ['ack']);
 });
 
 test('send sizes, triggers and pending items are recorded under the Collector\'s names', async () => {

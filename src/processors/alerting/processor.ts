@@ -2,11 +2,12 @@
 // unchanged; each rule group is evaluated on its own interval through the scheduler; recording-rule
 // output (and ALERTS series, when asked) goes downstream as gauges of its own; alerts go to the
 // notification manager, whose queues never hold up the pipeline.
-import { Observable, type SchedulerAction, type Subscriber, type Subscription } from 'rxjs';
+import type { OperatorFunction, SchedulerAction, Subscription } from 'rxjs';
 import Long from 'long';
 import type { Logger } from 'pino';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
-import { createEnvelope, receiverContext, type Envelope } from '../../pipeline/envelope.js';
+import { commonContext, receiverContext, type Envelope, type EnvelopeContext } from '../../pipeline/envelope.js';
+import { processorOperator, type ProcessorOutput } from '../../pipeline/processor-helper.js';
 import type { KeyValue, Metric, MetricsData } from '../../pdata/types.js';
 import type { Counter } from 'prom-client';
 import { SeriesStore } from '../../alerting/storage/series-store.js';
@@ -34,7 +35,11 @@ export class AlertingProcessor implements Processor {
   private rules: RuleManager;
   private readonly ingest: SeriesIngest;
   private readonly logger: Logger;
-  private readonly subscribers = new Set<Subscriber<Envelope>>();
+  readonly operator: OperatorFunction<Envelope, Envelope>;
+  /** One per subscribed pipeline: recorded series go to each. */
+  private readonly outputs = new Set<ProcessorOutput<'metrics'>>();
+  /** What every input since the last evaluation had in common, which the recorded series derived from them carry. */
+  private inputContext: EnvelopeContext | undefined;
   private readonly timers: Subscription[] = [];
   private readonly refused: Counter<string>;
   private readonly evaluations: Counter<string>;
@@ -57,27 +62,18 @@ export class AlertingProcessor implements Processor {
     this.refused = t.counter('sluice_alerting_samples_refused_total', 'Samples the alerting store did not take, by reason (out_of_order, series_limit, invalid_value, unreadable).', ['processor', 'reason']);
     this.evaluations = t.counter('sluice_alerting_rule_group_evaluations_total', 'Rule group evaluations.', ['processor', 'group']);
     this.failures = t.counter('sluice_alerting_rule_evaluation_failures_total', 'Rule evaluations that failed (bad query result, duplicate labels, limit).', ['processor', 'group']);
-  }
-
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) => {
-      this.subscribers.add(subscriber);
-      const subscription = source.subscribe({
-        next: (envelope) => {
-          this.read(envelope.data as MetricsData);
-          subscriber.next(envelope);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => {
-          this.subscribers.delete(subscriber);
-          subscriber.complete();
-        },
-      });
-      return () => {
-        this.subscribers.delete(subscriber);
-        subscription.unsubscribe();
-      };
+    this.operator = processorOperator(settings, 'metrics', {
+      process: ({ data, context }) => {
+        this.inputContext = this.inputContext ? commonContext(this.inputContext, context) : context;
+        this.read(data);
+        return data;
+      },
+      open: (out) => {
+        this.outputs.add(out);
+        return () => this.outputs.delete(out);
+      },
     });
+  }
 
   async start(): Promise<void> {
     await this.notifications.start();
@@ -183,7 +179,7 @@ export class AlertingProcessor implements Processor {
 
   /** Recording-rule series (and ALERTS when configured) downstream, one gauge per metric name. */
   private emit(samples: readonly OutputSample[], ts: number): void {
-    if (this.subscribers.size === 0) return;
+    if (this.outputs.size === 0) return;
     const byName = new Map<string, Metric>();
     const time = Long.fromNumber(ts, true).multiply(1_000_000);
     for (const sample of samples) {
@@ -200,16 +196,11 @@ export class AlertingProcessor implements Processor {
       metric.gauge!.dataPoints.push({ attributes, timeUnixNano: time, ...value, exemplars: [] } as never);
     }
     if (byName.size === 0) return;
-    for (const subscriber of this.subscribers) {
+    const context = this.inputContext ?? receiverContext(this.settings.id);
+    this.inputContext = undefined;
+    for (const out of this.outputs) {
       const data: MetricsData = { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 'sluice/alerting' }, metrics: [...byName.values()] }] }] } as unknown as MetricsData;
-      const envelope = createEnvelope('metrics', data, receiverContext(this.settings.id), {
-        ack: () => {},
-        nack: (err) => {
-          this.settings.telemetry.processor(this.settings.id).dropped('metrics', envelope.items);
-          this.logger.warn({ points: envelope.items, error: err.message }, 'recorded series were refused downstream; they stay in the alerting store for rules but are not exported');
-        },
-      });
-      subscriber.next(envelope);
+      out.emit(data, context);
     }
   }
 

@@ -1,16 +1,16 @@
 // The batch processor: an RxJS operator that accumulates envelopes per metadata combination and
 // emits merged (or split) envelopes by size or timeout. Acks flow back: every part of a parent
 // holds a share of an AckJoin on it, and a sent batch settles all the shares it carries.
-import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import type { OperatorFunction, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import { countItems } from '../../pdata/count.js';
 import { mergeRequests } from '../../pdata/merge.js';
 import { splitItems } from '../../pdata/split.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
-import { AckJoin, EMPTY_METADATA, createEnvelope, settleAll, type Envelope, type EnvelopeContext, type Settler } from '../../pipeline/envelope.js';
+import { AckJoin, EMPTY_METADATA, settleAll, type Envelope, type EnvelopeContext, type Settler } from '../../pipeline/envelope.js';
+import { processorOperator, type Incoming, type ProcessorOutput } from '../../pipeline/processor-helper.js';
 import { PermanentError, RetryableError } from '../../pipeline/errors.js';
-import type { ProcessorTelemetry } from '../../telemetry/telemetry.js';
 import type { BatchProcessorConfig } from './factory.js';
 
 const SEND_SIZE_BUCKETS = [10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000];
@@ -27,7 +27,6 @@ interface BatchMetrics {
   pending(delta: number): void;
   /** Metadata combinations currently holding data. */
   cardinality(delta: number): void;
-  processor: ProcessorTelemetry;
 }
 
 function batchMetrics(settings: CreateSettings, signal: Signal): BatchMetrics {
@@ -53,7 +52,6 @@ function batchMetrics(settings: CreateSettings, signal: Signal): BatchMetrics {
     },
     pending: (delta) => pending.inc(delta),
     cardinality: (delta) => cardinality.inc(delta),
-    processor: t.processor(settings.id),
   };
 }
 
@@ -77,34 +75,21 @@ interface Shard<S extends Signal> {
 }
 
 export class BatchProcessor<S extends Signal> implements Processor {
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) => {
-      const batcher = new Batcher(this.settings, this.config, this.signal, this.metrics, subscriber);
-      const subscription = source.subscribe({
-        next: (envelope) => batcher.add(envelope as Envelope<S>),
-        error: (err: unknown) => {
-          batcher.flush();
-          subscriber.error(err);
-        },
-        complete: () => {
-          batcher.flush();
-          subscriber.complete();
-        },
-      });
-      return () => {
-        subscription.unsubscribe();
-        batcher.abandon();
-      };
-    });
-
+  readonly operator: OperatorFunction<Envelope, Envelope>;
   private readonly metrics: BatchMetrics;
 
-  constructor(
-    private readonly settings: CreateSettings,
-    private readonly config: BatchProcessorConfig,
-    private readonly signal: S,
-  ) {
+  constructor(settings: CreateSettings, config: BatchProcessorConfig, signal: S) {
     this.metrics = batchMetrics(settings, signal);
+    // One pipeline subscribes to a batch processor; its batcher lives as long as that subscription.
+    let batcher: Batcher<S> | undefined;
+    this.operator = processorOperator(settings, signal, {
+      process: (input) => batcher!.add(input),
+      open: (out) => {
+        batcher = new Batcher(settings, config, signal, this.metrics, out);
+      },
+      flush: () => batcher?.flush(),
+      abandon: () => batcher?.abandon(),
+    });
   }
 
   async start(): Promise<void> {}
@@ -126,40 +111,34 @@ class Batcher<S extends Signal> {
     private readonly config: BatchProcessorConfig,
     private readonly signal: S,
     private readonly metrics: BatchMetrics,
-    private readonly out: Subscriber<Envelope>,
+    private readonly out: ProcessorOutput<S>,
   ) {
     this.metadataKeys = config.metadata_keys.map((k) => k.toLowerCase());
     this.maxSize = config.send_batch_max_size > 0 ? config.send_batch_max_size : Infinity;
     this.logger = settings.logger;
   }
 
-  add(envelope: Envelope<S>): void {
+  /** Takes a request into its shard; returns it when there is nothing to batch. */
+  add(input: Incoming<S>): SignalData[S] | undefined {
     let items: number;
     let key: string;
     try {
-      items = countItems(this.signal, envelope.data);
-      key = this.keyOf(envelope.context);
+      items = countItems(this.signal, input.data);
+      key = this.keyOf(input.context);
     } catch (err) {
-      envelope.nack(new PermanentError(`batch: malformed request: ${err instanceof Error ? err.message : String(err)}`));
-      return;
+      throw new PermanentError(`batch: malformed request: ${err instanceof Error ? err.message : String(err)}`);
     }
     // Nothing to batch; holding it would only delay its ack.
-    if (items === 0) {
-      this.out.next(envelope);
-      return;
-    }
+    if (items === 0) return input.data;
     let shard = this.shards.get(key);
     if (!shard) {
-      if (this.shards.size >= this.config.metadata_cardinality_limit) {
-        this.refuseOverLimit(envelope, items);
-        return;
-      }
+      if (this.shards.size >= this.config.metadata_cardinality_limit) throw this.overLimit();
       shard = { key, pieces: [], items: 0, timer: undefined };
       this.shards.set(key, shard);
       this.metrics.cardinality(1);
     }
-    const join = new AckJoin(envelope);
-    shard.pieces.push({ data: envelope.data, items, bytes: envelope.bytes, context: this.restrict(envelope.context), join, share: join.retain() });
+    const join = new AckJoin(input.hold());
+    shard.pieces.push({ data: input.data, items, bytes: input.bytes, context: this.restrict(input.context), join, share: join.retain() });
     join.release();
     shard.items += items;
     this.metrics.pending(items);
@@ -172,6 +151,7 @@ class Batcher<S extends Signal> {
     if (shard.items === 0) this.retire(shard);
     // As in the Collector, a size-triggered send restarts the clock for what remains.
     else if (sent || !shard.timer) this.armTimer(shard);
+    return undefined;
   }
 
   /** Sends everything held; the source has completed. */
@@ -199,15 +179,12 @@ class Batcher<S extends Signal> {
    * batchers live forever; ours are dropped as soon as they are sent, so the limit is on
    * combinations holding data right now and frees up within one timeout: a retry can succeed.
    */
-  private refuseOverLimit(envelope: Envelope<S>, items: number): void {
+  private overLimit(): RetryableError {
     if (!this.atCardinalityLimit) {
       this.atCardinalityLimit = true;
       this.logger.warn({ limit: this.config.metadata_cardinality_limit }, 'metadata_cardinality_limit reached; refusing new metadata combinations');
     }
-    this.metrics.processor.refused(this.signal, items);
-    envelope.nack(
-      new RetryableError(`too many batcher metadata-value combinations (metadata_cardinality_limit is ${this.config.metadata_cardinality_limit})`, this.config.timeout || undefined),
-    );
+    return new RetryableError(`too many batcher metadata-value combinations (metadata_cardinality_limit is ${this.config.metadata_cardinality_limit})`, this.config.timeout || undefined);
   }
 
   private keyOf(context: EnvelopeContext): string {
@@ -291,8 +268,7 @@ class Batcher<S extends Signal> {
       taken.map((p) => p.data),
     );
     const settler = taken.length === 1 ? taken[0]!.share : settleAll(taken.map((p) => p.share));
-    const batch = createEnvelope(this.signal, data, taken[0]!.context, settler, bytes, items);
     this.metrics.sent(items, bytes, trigger);
-    this.out.next(batch);
+    this.out.emit(data, taken[0]!.context, settler, bytes, items);
   }
 }

@@ -3,11 +3,12 @@
 // point, strip the configured labels, or fold it into the metric's overflow series
 // (`otel.metric.overflow="true"`, as the OpenTelemetry SDK does). Points that end up with the
 // same attributes are re-aggregated: sums added, gauges last value, histograms merged.
-import { Observable } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import Long from 'long';
 import type { Logger } from 'pino';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import type { Envelope } from '../../pipeline/envelope.js';
+import { processorOperator } from '../../pipeline/processor-helper.js';
 import type { HistogramDataPoint, KeyValue, Metric, MetricsData, NumberDataPoint } from '../../pdata/types.js';
 import { anyValueToString } from '../../pdata/attributes.js';
 import { attributesKey } from '../../pdata/resource.js';
@@ -42,6 +43,7 @@ interface MetricState {
 const OVERFLOW: KeyValue = { key: 'otel.metric.overflow', value: { boolValue: true } };
 
 export class CardinalityLimiterProcessor implements Processor {
+  readonly operator: OperatorFunction<Envelope, Envelope>;
   private readonly metrics = new Map<string, MetricState>();
   private readonly overrides: { test: (name: string) => boolean; series?: number; values?: number }[];
   private readonly totalSketch = new HyperLogLog();
@@ -63,24 +65,8 @@ export class CardinalityLimiterProcessor implements Processor {
     }));
     const counter = settings.telemetry.counter('sluice_cardinality_limited_points_total', 'Data points of new series over a cardinality cap, by the action taken.', ['processor', 'metric', 'action']);
     this.limited = (metric, action, n) => counter.inc({ processor: settings.id, metric, action }, n);
+    this.operator = processorOperator(settings, 'metrics', { process: ({ data }) => (this.limit(data) > 0 ? data : undefined) });
   }
-
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) =>
-      source.subscribe({
-        next: (envelope) => {
-          const left = this.limit(envelope.data as MetricsData);
-          if (left === 0) {
-            envelope.ack();
-            return;
-          }
-          envelope.items = left;
-          subscriber.next(envelope);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
 
   private state(name: string): MetricState {
     let state = this.metrics.get(name);

@@ -1,10 +1,11 @@
 // Cumulative → delta per stream. A point's delta is its value minus the stream's previous one,
 // from the previous point's time to its own. A smaller value or a later start time is a reset:
 // the new value is the increase since the reset. Points not newer than the previous are dropped.
-import { Observable } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import Long from 'long';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import type { Envelope } from '../../pipeline/envelope.js';
+import { processorOperator } from '../../pipeline/processor-helper.js';
 import { AggregationTemporality, type HistogramDataPoint, type Int64, type MetricsData, type NumberDataPoint } from '../../pdata/types.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { forEachMetric, MetricFilter, StreamTable, streamKey } from '../metric-streams.js';
@@ -26,6 +27,7 @@ const toLong = (v: bigint): Long => Long.fromString(v.toString(), true);
 const big = (v: Int64 | undefined) => int64ToBigInt(v);
 
 export class CumulativeToDeltaProcessor implements Processor {
+  readonly operator: OperatorFunction<Envelope, Envelope>;
   private readonly filter: MetricFilter;
   private readonly streams: StreamTable<Previous>;
   private readonly startedNs: bigint;
@@ -41,24 +43,8 @@ export class CumulativeToDeltaProcessor implements Processor {
     const counter = settings.telemetry.counter('sluice_cumulativetodelta_datapoints_withheld', 'Cumulative points not sent as deltas, by reason (a first point kept as the baseline, not newer than the previous, no room for the stream).', ['processor', 'reason']);
     this.withheld = (reason) => counter.inc({ processor: settings.id, reason });
     settings.telemetry.callbackGauge('sluice_cumulativetodelta_streams_tracked', 'Streams whose previous value is held.', { processor: settings.id }, () => this.streams.size);
+    this.operator = processorOperator(settings, 'metrics', { process: ({ data }) => (this.convert(data) > 0 ? data : undefined) });
   }
-
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) =>
-      source.subscribe({
-        next: (envelope) => {
-          const left = this.convert(envelope.data as MetricsData);
-          if (left === 0) {
-            envelope.ack();
-            return;
-          }
-          envelope.items = left;
-          subscriber.next(envelope);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
 
   private convert(data: MetricsData): number {
     this.streams.sweep();

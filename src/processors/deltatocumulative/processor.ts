@@ -2,10 +2,11 @@
 // the total since the stream's first point. A point not newer than the stream's last, or one whose
 // interval overlaps what was already added, is dropped (it would count twice). Histograms whose
 // bounds change start over; exponential histograms of different scales are merged at the coarser.
-import { Observable } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import Long from 'long';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import type { Envelope } from '../../pipeline/envelope.js';
+import { processorOperator } from '../../pipeline/processor-helper.js';
 import {
   AggregationTemporality,
   type ExponentialHistogramBuckets,
@@ -75,6 +76,7 @@ const minOf = (a: number | undefined, b: number | undefined) => (a === undefined
 const maxOf = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
 
 export class DeltaToCumulativeProcessor implements Processor {
+  readonly operator: OperatorFunction<Envelope, Envelope>;
   private readonly filter: MetricFilter;
   private readonly streams: StreamTable<Total>;
   private readonly dropped: (reason: string, n: number) => void;
@@ -85,24 +87,8 @@ export class DeltaToCumulativeProcessor implements Processor {
     const counter = settings.telemetry.counter('otelcol_deltatocumulative_datapoints_dropped', 'Delta points dropped instead of accumulated, by reason.', ['processor', 'reason']);
     this.dropped = (reason, n) => counter.inc({ processor: settings.id, reason }, n);
     settings.telemetry.callbackGauge('otelcol_deltatocumulative_streams_tracked', 'Streams whose running totals are held.', { processor: settings.id }, () => this.streams.size);
+    this.operator = processorOperator(settings, 'metrics', { process: ({ data }) => (this.accumulate(data) > 0 ? data : undefined) });
   }
-
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) =>
-      source.subscribe({
-        next: (envelope) => {
-          const left = this.accumulate(envelope.data as MetricsData);
-          if (left === 0) {
-            envelope.ack();
-            return;
-          }
-          envelope.items = left;
-          subscriber.next(envelope);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
 
   private accumulate(data: MetricsData): number {
     this.streams.sweep();

@@ -1,13 +1,12 @@
 // The interval's window. Points that join the window leave the request (which goes on, or is
 // acknowledged when nothing is left): held data is acknowledged once it sits in the bounded
-// window, and what the window sends at each tick stands on its own. A failed send of a window is
-// logged and counted, since its sources were acknowledged already.
-import { Observable, type SchedulerAction } from 'rxjs';
+// window, and what the window sends at each tick stands on its own, under the context its points
+// came with (the processor helper counts and logs a window refused downstream).
+import type { OperatorFunction } from 'rxjs';
 import Long from 'long';
-import type { Logger } from 'pino';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
-import type { ProcessorTelemetry } from '../../telemetry/telemetry.js';
-import { createEnvelope, receiverContext, type Envelope } from '../../pipeline/envelope.js';
+import { contextKey, type Envelope, type EnvelopeContext } from '../../pipeline/envelope.js';
+import { processorOperator, type ProcessorOutput } from '../../pipeline/processor-helper.js';
 import { AggregationTemporality, type HistogramDataPoint, type Metric, type MetricsData, type NumberDataPoint, type Resource, type InstrumentationScope } from '../../pdata/types.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { forEachMetric, streamKey, type MetricKind } from '../metric-streams.js';
@@ -17,6 +16,8 @@ type Kind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
 type AnyPoint = { timeUnixNano?: Long | number; attributes: unknown[] };
 
 interface Held {
+  /** The request context the stream came with: streams of different clients never merge or share a request. */
+  context: EnvelopeContext;
   resource: Resource | undefined;
   resourceId: string;
   scope: InstrumentationScope | undefined;
@@ -31,113 +32,89 @@ const KINDS: Kind[] = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'sum
 const toLong = (v: bigint) => Long.fromString(v.toString(), true);
 
 export class IntervalProcessor implements Processor {
+  readonly operator: OperatorFunction<Envelope, Envelope>;
   private readonly window = new Map<string, Held>();
-  private readonly logger: Logger;
-  private readonly telemetry: ProcessorTelemetry;
 
   constructor(
-    private readonly settings: CreateSettings,
+    settings: CreateSettings,
     private readonly config: IntervalConfig,
   ) {
-    this.logger = settings.logger;
-    this.telemetry = settings.telemetry.processor(settings.id);
     settings.telemetry.callbackGauge('sluice_interval_streams_held', 'Streams in the current window (bounded by max_streams).', { processor: settings.id }, () => this.window.size);
+    this.operator = processorOperator(settings, 'metrics', {
+      // Points that join the window leave the request; what is left goes on with it.
+      process: ({ data, context }) => (this.absorb(data, context) > 0 ? data : undefined),
+      open: (out) => {
+        const timer = out.every(config.interval, () => this.flush(out));
+        return () => timer.unsubscribe();
+      },
+      flush: (out) => this.flush(out),
+    });
   }
 
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) => {
-      const interval = this.config.interval;
-      const tick = () => this.flush((e) => subscriber.next(e));
-      const timer = this.settings.scheduler.schedule(function (this: SchedulerAction<unknown>) {
-        tick();
-        this.schedule(undefined, interval);
-      }, interval);
-      const subscription = source.subscribe({
-        next: (envelope) => {
-          const left = this.absorb(envelope.data as MetricsData);
-          if (left === 0) envelope.ack();
-          else {
-            envelope.items = left;
-            subscriber.next(envelope);
-          }
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => {
-          timer.unsubscribe();
-          tick();
-          subscriber.complete();
-        },
-      });
-      return () => {
-        timer.unsubscribe();
-        subscription.unsubscribe();
-      };
-    });
-
   /** Moves the points it can hold into the window; returns the points left in the request. */
-  private absorb(data: MetricsData): number {
+  private absorb(data: MetricsData, context: EnvelopeContext): number {
+    const contextId = contextKey(context);
     return forEachMetric(data, ({ metric, resource, resourceId, scope, scopeId }) => {
       const kind = KINDS.find((k) => metric[k] != null);
       if (!kind || (kind === 'gauge' && this.config.pass_through.gauge) || (kind === 'summary' && this.config.pass_through.summary)) return;
       const body = metric[kind] as { dataPoints: AnyPoint[] };
       body.dataPoints = body.dataPoints.filter((point) => {
-        const key = streamKey(resourceId, scopeId, metric, STREAM_KIND[kind] as MetricKind, point.attributes as never);
+        const key = `${contextId}\u0000${streamKey(resourceId, scopeId, metric, STREAM_KIND[kind] as MetricKind, point.attributes as never)}`;
         const held = this.window.get(key);
         if (held) {
           held.point = merge(kind, metric, held.point, point);
           return false;
         }
         if (this.window.size >= this.config.max_streams) return true;
-        this.window.set(key, { resource, resourceId, scope, scopeId, metric, kind, point });
+        this.window.set(key, { context, resource, resourceId, scope, scopeId, metric, kind, point });
         return false;
       });
     });
   }
 
-  /** Sends the window as one request, grouped by resource, scope and metric. */
-  private flush(emit: (e: Envelope) => void): void {
+  /** Sends the window as one request per request context, grouped by resource, scope and metric. */
+  private flush(out: ProcessorOutput<'metrics'>): void {
     if (this.window.size === 0) return;
     // Grouped by identity, not by object: points of one metric from many requests leave together.
-    const byResource = new Map<string, Map<string, Map<string, Held[]>>>();
+    const byContext = new Map<string, { context: EnvelopeContext; resources: Map<string, Map<string, Map<string, Held[]>>> }>();
     for (const held of this.window.values()) {
-      const scopes = byResource.get(held.resourceId) ?? new Map<string, Map<string, Held[]>>();
+      const contextId = contextKey(held.context);
+      let group = byContext.get(contextId);
+      if (!group) byContext.set(contextId, (group = { context: held.context, resources: new Map() }));
+      const scopes = group.resources.get(held.resourceId) ?? new Map<string, Map<string, Held[]>>();
       const metrics = scopes.get(held.scopeId) ?? new Map<string, Held[]>();
       const metricId = `${held.metric.name}\u0000${held.metric.unit ?? ''}\u0000${held.kind}`;
       const list = metrics.get(metricId) ?? [];
       list.push(held);
       metrics.set(metricId, list);
       scopes.set(held.scopeId, metrics);
-      byResource.set(held.resourceId, scopes);
+      group.resources.set(held.resourceId, scopes);
     }
     this.window.clear();
-    const data: MetricsData = {
-      resourceMetrics: [...byResource.values()].map((scopes) => {
-        const first = [...scopes.values()][0]!.values().next().value![0]!;
-        return {
-          resource: first.resource,
-          scopeMetrics: [...scopes.values()].map((metrics) => ({
-            scope: [...metrics.values()][0]![0]!.scope,
-            metrics: [...metrics.values()].map((held) => {
-              const { metric, kind } = held[0]!;
-              return { ...metric, [kind]: { ...(metric[kind] as object), dataPoints: held.map((h) => h.point) } } as Metric;
-            }),
-          })),
-        };
-      }),
-    };
-    const envelope = createEnvelope('metrics', data, receiverContext(this.settings.id), {
-      ack: () => {},
-      nack: (err) => {
-        this.telemetry.dropped('metrics', envelope.items);
-        this.logger.warn({ points: envelope.items, error: err.message }, 'an interval window was refused downstream; its points are lost (their sources were already acknowledged)');
-      },
-    });
-    emit(envelope);
+    for (const { context, resources } of byContext.values()) out.emit(toRequest(resources), context);
   }
 
   async start(): Promise<void> {}
 
   async shutdown(): Promise<void> {}
+}
+
+function toRequest(byResource: Map<string, Map<string, Map<string, Held[]>>>): MetricsData {
+  return {
+    resourceMetrics: [...byResource.values()].map((scopes) => {
+      const first = [...scopes.values()][0]!.values().next().value![0]!;
+      return {
+        resource: first.resource,
+        scopeMetrics: [...scopes.values()].map((metrics) => ({
+          scope: [...metrics.values()][0]![0]!.scope,
+          metrics: [...metrics.values()].map((held) => {
+            const { metric, kind } = held[0]!;
+            return { ...metric, [kind]: { ...(metric[kind] as object), dataPoints: held.map((h) => h.point) } } as Metric;
+          }),
+        })),
+      };
+    }),
+  };
 }
 
 /** The window's point for a stream after another point of it arrives. */

@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { Observable, type SchedulerAction, type Subscription } from 'rxjs';
+import { Observable, type OperatorFunction, type SchedulerAction, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import type { Envelope } from '../../pipeline/envelope.js';
+import { anySignalOperator } from '../../pipeline/processor-helper.js';
 import { RetryableError } from '../../pipeline/errors.js';
-import type { ProcessorTelemetry } from '../../telemetry/telemetry.js';
 import type { MemoryLimiterConfig } from './factory.js';
 
 const MiB = 1024 * 1024;
@@ -106,28 +106,13 @@ export class MemoryLimiterProcessor implements Processor {
   private warnedNoGc = false;
   private readonly readMemory: () => number;
   private readonly logger: Logger;
-  private readonly telemetry: ProcessorTelemetry;
 
-  /** Pipelines currently subscribed; one instance serves every pipeline that lists this id. */
+  /** One instance serves every pipeline that lists this id, whatever its signal. */
+  readonly operator: OperatorFunction<Envelope, Envelope>;
+
+  /** Pipelines currently subscribed: the checks run while any is. */
   private subscribers = 0;
   private timer: Subscription | undefined;
-
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) => {
-      if (this.subscribers++ === 0) this.startChecks();
-      const subscription = source.subscribe({
-        next: (envelope) => {
-          if (this.refusing) this.refuse(envelope);
-          else subscriber.next(envelope);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-      return () => {
-        subscription.unsubscribe();
-        if (--this.subscribers === 0) this.timer?.unsubscribe();
-      };
-    });
 
   /** One check now and then every check_interval, however many pipelines share this limiter. */
   private startChecks(): void {
@@ -152,11 +137,23 @@ export class MemoryLimiterProcessor implements Processor {
     if (this.limits.hard === heapLimit) {
       this.logger.warn({ heap_limit_mib: toMiB(heapLimit) }, 'Memory limit lowered to V8\'s heap limit; raise --max-old-space-size to use more');
     }
-    this.telemetry = settings.telemetry.processor(settings.id);
     this.logger.info(
       { limit_mib: toMiB(this.limits.hard), spike_limit_mib: toMiB(this.limits.hard - this.limits.soft), check_interval_ms: config.check_interval },
       'Memory limiter configured',
     );
+    const refusing = anySignalOperator(settings, (data) => {
+      if (this.refusing) throw this.refusal();
+      return data;
+    });
+    this.operator = (source) =>
+      new Observable<Envelope>((subscriber) => {
+        if (this.subscribers++ === 0) this.startChecks();
+        const subscription = refusing(source).subscribe(subscriber);
+        return () => {
+          subscription.unsubscribe();
+          if (--this.subscribers === 0) this.timer?.unsubscribe();
+        };
+      });
   }
 
   /** Whether envelopes are refused now (set by the last check). */
@@ -208,14 +205,8 @@ export class MemoryLimiterProcessor implements Processor {
     this.refusing = refuse;
   }
 
-  private refuse(envelope: Envelope): void {
-    this.telemetry.refused(envelope.signal, envelope.items);
-    envelope.nack(
-      new RetryableError(
-        `memory usage is above the soft limit (${toMiB(this.lastUsage)} MiB used, soft limit ${toMiB(this.limits.soft)} MiB); data refused`,
-        this.config.check_interval,
-      ),
-    );
+  private refusal(): RetryableError {
+    return new RetryableError(`memory usage is above the soft limit (${toMiB(this.lastUsage)} MiB used, soft limit ${toMiB(this.limits.soft)} MiB); data refused`, this.config.check_interval);
   }
 }
 

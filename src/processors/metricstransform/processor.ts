@@ -2,16 +2,16 @@
 // point; the aggregating ones then merge points whose labels became equal: numbers by the
 // aggregation type, histograms bucket by bucket (sum only; points with other bounds than the
 // first are dropped and counted).
-import { Observable } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import Long from 'long';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import type { Envelope } from '../../pipeline/envelope.js';
-import type { HistogramDataPoint, KeyValue, Metric, MetricsData, NumberDataPoint } from '../../pdata/types.js';
+import { processorOperator } from '../../pipeline/processor-helper.js';
+import type { HistogramDataPoint, KeyValue, Metric, NumberDataPoint } from '../../pdata/types.js';
 import { anyValueToString } from '../../pdata/attributes.js';
 import { attributesKey } from '../../pdata/resource.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { deepClone } from '../../pdata/clone.js';
-import { metricPointCount } from '../../pdata/count.js';
 import type { ProcessorTelemetry } from '../../telemetry/telemetry.js';
 import { goRegExp, type AGGREGATIONS, type MetricsTransformConfig, type OperationConfig, type TransformConfig } from './factory.js';
 
@@ -72,6 +72,7 @@ function aggregateNumbers(points: NumberDataPoint[], how: Aggregation): NumberDa
 }
 
 export class MetricsTransformProcessor implements Processor {
+  readonly operator: OperatorFunction<Envelope, Envelope>;
   private readonly transforms: { config: TransformConfig; match: (name: string) => RegExpExecArray | boolean | null }[];
   private readonly telemetry: ProcessorTelemetry;
 
@@ -81,21 +82,13 @@ export class MetricsTransformProcessor implements Processor {
       const re = t.match_type === 'regexp' ? goRegExp(t.include) : undefined;
       return { config: t, match: (name: string) => (re ? re.exec(name) : name === t.include) };
     });
+    this.operator = processorOperator(settings, 'metrics', {
+      process: ({ data }) => {
+        for (const rm of data.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) sm.metrics = this.apply(sm.metrics ?? []);
+        return data;
+      },
+    });
   }
-
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) =>
-      source.subscribe({
-        next: (envelope) => {
-          const data = envelope.data as MetricsData;
-          for (const rm of data.resourceMetrics ?? []) for (const sm of rm.scopeMetrics ?? []) sm.metrics = this.apply(sm.metrics ?? []);
-          envelope.items = data.resourceMetrics.reduce((n, rm) => n + rm.scopeMetrics.reduce((k, sm) => k + sm.metrics.reduce((j, m) => j + metricPointCount(m), 0), 0), 0);
-          subscriber.next(envelope);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
 
   private apply(metrics: Metric[]): Metric[] {
     for (const { config, match } of this.transforms) {

@@ -1,9 +1,10 @@
 // `probabilistic_sampler` on the stream: keeps or drops each span (by its trace) or log record,
 // acks an envelope left empty (a drop by design is not a failure), and passes the rest on with
 // the thresholds written into the spans' tracestate.
-import { Observable } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import type { Envelope } from '../../pipeline/envelope.js';
+import { processorOperator } from '../../pipeline/processor-helper.js';
 import type { AnyValue, KeyValue, LogsData, Signal, TracesData } from '../../pdata/types.js';
 import { anyValueToString, findAttribute } from '../../pdata/attributes.js';
 import { int64ToBigInt } from '../../pdata/time.js';
@@ -21,13 +22,14 @@ function numberOf(value: AnyValue | undefined): number | undefined {
 const utf8 = new TextEncoder();
 
 export class ProbabilisticSamplerProcessor implements Processor {
+  readonly operator: OperatorFunction<Envelope, Envelope>;
   private readonly settings: SamplerSettings;
   private readonly count: (policy: string, sampled: boolean, n: number) => void;
 
   constructor(
     create: CreateSettings,
     private readonly config: ProbabilisticSamplerConfig,
-    private readonly signal: Signal,
+    signal: Signal,
   ) {
     const mode = config.mode ?? (config.hash_seed !== undefined || config.attribute_source === 'record' ? 'hash_seed' : 'proportional');
     this.settings = { mode, percentage: config.sampling_percentage, seed: config.hash_seed ?? 0, precision: config.sampling_precision, failClosed: config.fail_closed };
@@ -38,32 +40,19 @@ export class ProbabilisticSamplerProcessor implements Processor {
       ['processor', 'policy', 'sampled'],
     );
     this.count = (policy, sampled, n) => counter.inc({ processor: create.id, policy, sampled: String(sampled) }, n);
+    // What is left after sampling goes on; a request sampled away entirely is acknowledged, as a drop by design is not a failure.
+    this.operator =
+      signal === 'traces'
+        ? processorOperator(create, 'traces', { process: ({ data }) => (this.sampleTraces(data), data) })
+        : processorOperator(create, 'logs', { process: ({ data }) => (this.sampleLogs(data), data) });
   }
-
-  readonly operator = (source: Observable<Envelope>): Observable<Envelope> =>
-    new Observable<Envelope>((subscriber) =>
-      source.subscribe({
-        next: (envelope) => {
-          const kept = this.signal === 'traces' ? this.sampleTraces(envelope.data as TracesData) : this.sampleLogs(envelope.data as LogsData);
-          if (kept === 0) {
-            envelope.ack();
-            return;
-          }
-          envelope.items = kept;
-          subscriber.next(envelope);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
 
   private record(policy: string, decision: Decision): boolean {
     this.count(policy, decision.keep, 1);
     return decision.keep;
   }
 
-  private sampleTraces(data: TracesData): number {
-    let kept = 0;
+  private sampleTraces(data: TracesData): void {
     data.resourceSpans = (data.resourceSpans ?? []).filter((rs) => {
       rs.scopeSpans = (rs.scopeSpans ?? []).filter((ss) => {
         ss.spans = (ss.spans ?? []).filter((span) => {
@@ -74,16 +63,13 @@ export class ProbabilisticSamplerProcessor implements Processor {
           if (decision.keep && decision.threshold !== undefined) span.traceState = withThreshold(span.traceState, decision.threshold);
           return this.record(this.settings.mode, decision);
         });
-        kept += ss.spans.length;
         return ss.spans.length > 0;
       });
       return rs.scopeSpans.length > 0;
     });
-    return kept;
   }
 
-  private sampleLogs(data: LogsData): number {
-    let kept = 0;
+  private sampleLogs(data: LogsData): void {
     const fromRecord = this.config.attribute_source === 'record';
     data.resourceLogs = (data.resourceLogs ?? []).filter((rl) => {
       rl.scopeLogs = (rl.scopeLogs ?? []).filter((sl) => {
@@ -99,12 +85,10 @@ export class ProbabilisticSamplerProcessor implements Processor {
           const decision = decide(this.settings, { hashInput, value }, percentage ?? this.settings.percentage);
           return this.record(percentage !== undefined ? 'sampling_priority' : this.settings.mode, decision);
         });
-        kept += sl.logRecords.length;
         return sl.logRecords.length > 0;
       });
       return rl.scopeLogs.length > 0;
     });
-    return kept;
   }
 
   async start(): Promise<void> {}

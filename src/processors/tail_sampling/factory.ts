@@ -78,6 +78,11 @@ const tailSamplingSchema = s.object({
     .refine((ms) => (ms > 0 ? undefined : 'decision_wait must be greater than 0')),
   /** Traces held at once: past it, the oldest is decided early (counted). */
   num_traces: s.int({ min: 1 }).default(50_000),
+  /**
+   * sluice's own bound on one trace's held spans: a trace reaching it is decided at once (counted),
+   * and its later spans follow that decision as late spans do, so one runaway trace cannot hold the memory of thousands.
+   */
+  max_spans_per_trace: s.int({ min: 1 }).default(10_000),
   /** A sizing hint in the Collector; accepted and unused (the trace map grows as needed up to num_traces). */
   expected_new_traces_per_sec: s.int({ min: 0 }).default(0),
   decision_cache: s.object({ sampled_cache_size: s.int({ min: 0 }).default(0), non_sampled_cache_size: s.int({ min: 0 }).default(0) }),

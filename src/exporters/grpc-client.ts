@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { rpcStatusType } from '../codec/otlp-proto.js';
 import { rawBytes } from '../codec/otlp-grpc.js';
-import { PermanentError, RetryableError } from '../pipeline/errors.js';
+import { PermanentError, RETRY_INFO_TYPE, RetryableError } from '../pipeline/errors.js';
 import { loadClientTls, type ClientTlsConfig } from './client-tls.js';
 
 /** The grpc target and whether to use TLS: an explicit scheme wins over `tls.insecure`. */
@@ -61,8 +61,6 @@ const RETRYABLE_CODES = new Set<grpc.status>([
   grpc.status.UNAVAILABLE,
   grpc.status.DATA_LOSS,
 ]);
-
-const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /**
  * RESOURCE_EXHAUSTED is retryable only when the server says when to come back (RetryInfo), as the

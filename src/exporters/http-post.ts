@@ -1,5 +1,5 @@
-// One HTTP(S) POST (or PUT) with a bounded response body: what every HTTP-speaking exporter sends with.
-// Status mapping stays with each exporter, since backends disagree on what is retryable.
+// One HTTP(S) POST (or PUT) with a bounded response body, and the one mapping of its status to
+// retryable or permanent errors: what every HTTP-speaking exporter and notifier sends with.
 import http from 'node:http';
 import https from 'node:https';
 import { loadClientTls, type ClientTlsConfig } from './client-tls.js';
@@ -50,12 +50,32 @@ export function keepAliveAgent(url: URL, tlsConfig: ClientTlsConfig): http.Agent
 }
 
 /**
- * Throws for a non-2xx reply: a RetryableError (honouring Retry-After; 429 marks throttling) when
- * `isRetryable(status)`, else a PermanentError carrying the start of the backend's message.
+ * Statuses after which the same request may succeed later: the Collector's otlphttp exporter and
+ * the OTLP/HTTP specification's set. `anyServerError` widens it to every 5xx for the protocols
+ * whose specification requires that (Prometheus remote write) or whose reference implementation
+ * does it (Alertmanager's notifiers).
  */
-export function throwUnlessOk(reply: HttpReply, isRetryable: (status: number) => boolean, hint = ''): void {
+export function isRetryableStatus(status: number, anyServerError = false): boolean {
+  return status === 429 || status === 502 || status === 503 || status === 504 || (anyServerError && status >= 500 && status < 600);
+}
+
+export interface ReplyCheck {
+  /** What the backend said, for exporters that decode error bodies; by default the start of the body as text. */
+  detail?: string;
+  /** Appended to the message: the likely misconfiguration behind a status. */
+  hint?: string;
+  /** See isRetryableStatus. */
+  anyServerError?: boolean;
+}
+
+/**
+ * Throws for a non-2xx reply: a RetryableError (honouring Retry-After; 429 marks throttling) when
+ * the status is retryable, else a PermanentError carrying the backend's message.
+ */
+export function throwUnlessOk(reply: HttpReply, check: ReplyCheck = {}): void {
   if (reply.status >= 200 && reply.status < 300) return;
-  const message = `HTTP ${reply.status}: ${reply.body.toString('utf8', 0, Math.min(reply.body.length, 512)).trim()}${hint}`;
-  if (isRetryable(reply.status)) throw new RetryableError(message, retryAfterMs(reply.headers['retry-after']), reply.status === 429);
+  const detail = check.detail ?? reply.body.toString('utf8', 0, Math.min(reply.body.length, 512)).trim();
+  const message = `HTTP ${reply.status}${detail ? `: ${detail}` : ''}${check.hint ?? ''}`;
+  if (isRetryableStatus(reply.status, check.anyServerError)) throw new RetryableError(message, retryAfterMs(reply.headers['retry-after']), reply.status === 429);
   throw new PermanentError(message);
 }

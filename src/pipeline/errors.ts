@@ -27,6 +27,12 @@ export class PermanentError extends Error {
   }
 }
 
+/**
+ * The type URL of google.rpc.RetryInfo, the detail of a gRPC status that says when to retry: gRPC
+ * receivers send it with a retryable refusal, gRPC exporters take their back-off from it.
+ */
+export const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
+
 /** Anything not explicitly permanent is retried: losing data on an unknown error is worse than a duplicate. */
 export function isRetryable(err: unknown): boolean {
   return !(err instanceof PermanentError);

@@ -4,9 +4,6 @@ import type http from 'node:http';
 import { httpPost, keepAliveAgent, throwUnlessOk } from '../../exporters/http-post.js';
 import type { ClientTlsConfig } from '../../exporters/client-tls.js';
 
-/** 429 and server errors are worth retrying; any other 4xx will be refused again. */
-const retryable = (status: number): boolean => status === 429 || status >= 500;
-
 export class JsonPoster {
   private readonly agent: http.Agent;
 
@@ -21,7 +18,8 @@ export class JsonPoster {
   async post(body: unknown, abort: AbortSignal): Promise<void> {
     const bytes = Buffer.from(JSON.stringify(body), 'utf8');
     const reply = await httpPost(this.url, bytes, { 'user-agent': 'sluice', ...this.headers, 'content-type': 'application/json' }, this.agent, abort);
-    throwUnlessOk(reply, retryable);
+    // Every 5xx is retried as Alertmanager does, and 429; any other 4xx would be refused again.
+    throwUnlessOk(reply, { anyServerError: true });
   }
 
   close(): Promise<void> {

@@ -54,13 +54,11 @@ const datadogSchema = s.object({
 
 export type DatadogExporterConfig = Infer<typeof datadogSchema>;
 
-const retryable = (status: number) => status >= 500 || status === 429 || status === 408;
-
 /** What metrics and logs are sent with: gzip JSON, authenticated with the API key. */
 async function postGzipJson(url: URL, payload: unknown, config: DatadogExporterConfig, agent: http.Agent, abort: AbortSignal): Promise<void> {
   const body = await gzipAsync(Buffer.from(JSON.stringify(payload)));
   const reply = await httpPost(url, body, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'dd-api-key': config.api.key, 'user-agent': 'sluice' }, agent, abort);
-  throwUnlessOk(reply, retryable, reply.status === 403 ? ` (is api.key valid for ${config.api.site}?)` : '');
+  throwUnlessOk(reply, { hint: reply.status === 403 ? ` (is api.key valid for ${config.api.site}?)` : undefined });
 }
 
 class DatadogMetricsSender implements ExportSender<'metrics'> {
@@ -159,7 +157,7 @@ class DatadogTracesSender implements ExportSender<'traces'> {
       'user-agent': 'sluice',
     };
     const reply = await httpPost(this.url, body, headers, this.agent, abort, 'PUT');
-    throwUnlessOk(reply, retryable);
+    throwUnlessOk(reply);
     this.takeRates(reply.body);
   }
 

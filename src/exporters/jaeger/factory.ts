@@ -98,7 +98,7 @@ function thriftHttpTransport(endpoint: string, config: JaegerExporterConfig): Ja
     format: 'Thrift',
     encode: encodeThriftBatch,
     async post(body, abort) {
-      throwUnlessOk(await httpPost(url, body, headers, agent, abort), (status) => status >= 500 || status === 429 || status === 408);
+      throwUnlessOk(await httpPost(url, body, headers, agent, abort));
     },
     close() {
       agent.destroy();

@@ -146,7 +146,7 @@ class LokiSender implements ExportSender<'logs'> {
     const body = this.config.encoding === 'protobuf' ? protobufBody(streams) : jsonBody(streams);
     const reply = await httpPost(this.url, body, tenant ? { ...this.headers, 'x-scope-orgid': tenant } : this.headers, this.agent, abort);
     try {
-      throwUnlessOk(reply, (status) => status >= 500 || status === 429 || status === 408);
+      throwUnlessOk(reply);
     } catch (err) {
       if (err instanceof PermanentError) this.reportRefusal(tenant, streams, reply.body.toString('utf8', 0, Math.min(reply.body.length, 1024)).trim());
       throw err;

@@ -8,13 +8,10 @@ import { decodeExportResponse, otlpCodecs, rpcStatusType } from '../../codec/otl
 import { encodeOtlpJson } from '../../codec/otlp-json.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
-import { PermanentError, RetryableError } from '../../pipeline/errors.js';
-import { httpPost, retryAfterMs, type HttpReply } from '../http-post.js';
+import { PermanentError } from '../../pipeline/errors.js';
+import { httpPost, throwUnlessOk, type HttpReply } from '../http-post.js';
 
 const gzipAsync = promisify(gzip);
-
-/** Statuses after which the same request may succeed later (OTLP/HTTP "Retryable Response Codes"). */
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
 export interface HttpSenderOptions {
   url: URL;
@@ -51,16 +48,8 @@ export class HttpSender<S extends Signal> implements ExportSender<S> {
     }
     if (this.options.compression === 'gzip') body = await gzipAsync(body);
     const reply = await this.post(body, abort);
-    if (reply.status >= 200 && reply.status < 300) {
-      this.reportPartialSuccess(reply);
-      return;
-    }
-    const detail = statusMessage(reply);
-    const message = detail ? `HTTP ${reply.status}: ${detail}` : `HTTP ${reply.status}`;
-    if (RETRYABLE_STATUSES.has(reply.status)) {
-      throw new RetryableError(message, retryAfterMs(reply.headers['retry-after']), reply.status === 429);
-    }
-    throw new PermanentError(message);
+    throwUnlessOk(reply, { detail: statusMessage(reply) });
+    this.reportPartialSuccess(reply);
   }
 
   private post(body: Buffer, abort: AbortSignal): Promise<HttpReply> {

@@ -74,7 +74,8 @@ class RemoteWriteSender implements ExportSender<'metrics'> {
         this.agent,
         abort,
       );
-      throwUnlessOk(reply, (status) => status >= 500 || status === 429);
+      // The remote write specification: senders must retry every 5xx, and 429.
+      throwUnlessOk(reply, { anyServerError: true });
     }
   }
 

@@ -28,7 +28,7 @@ async function startExtension(raw: Record<string, unknown>, host: ServiceHost): 
   const config = healthCheckExtensionFactory.schema.parse(raw, ctx);
   assert.deepEqual(ctx.issues, []);
   const ext = healthCheckExtensionFactory.create(
-    { id: 'health_check', kind: 'extension', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler , reportStatus: () => {}},
+    { id: 'health_check', kind: 'extension', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {} },
     config!,
     host,
   ) as HealthCheckExtension;

@@ -67,7 +67,7 @@ function setup(config: ExporterHelperConfig, answer: (call: number, abort: Abort
   const logs = new LogCapture();
   const sender = new ScriptedSender(clock, answer);
   const exporter = createExporter(
-    { id: ID, kind: 'exporter', logger: createLogger('debug', logs), telemetry, scheduler: clock.scheduler , reportStatus: () => {}},
+    { id: ID, kind: 'exporter', logger: createLogger('debug', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {} },
     'traces',
     config,
     sender,

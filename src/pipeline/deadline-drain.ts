@@ -1,6 +1,7 @@
 // Shutdown with a deadline, as the exporter helper and the notification queue both do it: what is
 // queued or under way may finish until the deadline; then the owner drops and counts the rest, and
-// `signal` cuts the requests and retry waits still running.
+// `signal` cuts the requests and retry waits still running. The deadline is in the scheduler's time,
+// the one clock the retries and timeouts run on, so virtual-time tests control it like the rest.
 import type { SchedulerLike } from 'rxjs';
 import { RetryableError } from './errors.js';
 
@@ -31,7 +32,7 @@ export class DeadlineDrain {
     return this.stopping !== undefined;
   }
 
-  /** Resolves once idle (or at `deadline`, epoch ms) and `close` has run; the same promise on every call. */
+  /** Resolves once idle (or at `deadline`, in scheduler.now() time) and `close` has run; the same promise on every call. */
   shutdown(deadline: number, close?: () => Promise<void>): Promise<void> {
     this.stopping ??= this.drain(deadline, close);
     return this.stopping;
@@ -50,7 +51,7 @@ export class DeadlineDrain {
     const timer = this.scheduler.schedule(() => {
       this.owner.dropRemaining();
       this.deadline.abort(new RetryableError(`${this.owner.name} shut down before the request completed`));
-    }, Math.max(0, deadline - Date.now()));
+    }, Math.max(0, deadline - this.scheduler.now()));
     await new Promise<void>((resolve) => {
       this.onIdle = resolve;
       this.checkIdle();

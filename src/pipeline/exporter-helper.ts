@@ -159,7 +159,7 @@ class HelperExporter<S extends Signal> implements Exporter {
     return error;
   }
 
-  /** Lets consumers empty the queue until the deadline (a wall-clock time), then drops what is left. */
+  /** Lets consumers empty the queue until the deadline (in scheduler.now() time), then drops what is left. */
   shutdown(deadline: number): Promise<void> {
     return this.drain.shutdown(deadline, async () => this.sender.shutdown?.());
   }

@@ -118,5 +118,5 @@ test('every batch is acked and counted as sent, written or sampled out', async (
   );
   assert.equal(h.logs.lines.length, 0);
   assert.equal(await h.counter('otelcol_exporter_sent_log_records'), 2);
-  await h.exporter.shutdown(Date.now() + 1000);
+  await h.exporter.shutdown(h.clock.now() + 1000);
 });

@@ -60,7 +60,7 @@ test('each signal arrives byte-identical, with the configured headers as metadat
   const backend = await startBackend();
   try {
     for (const signal of SIGNALS) {
-      const { counter, exporter } = await start(signal, {
+      const { clock, counter, exporter } = await start(signal, {
         endpoint: `127.0.0.1:${backend.port}`,
         tls: { insecure: true },
         headers: { 'X-Scope-OrgID': 'tenant-a' },
@@ -72,7 +72,7 @@ test('each signal arrives byte-identical, with the configured headers as metadat
       assert.ok(r.body.equals(sampleBytes(signal)), `${signal} arrives byte-identical`);
       assert.deepEqual(r.metadata.get('x-scope-orgid'), ['tenant-a']);
       const expected = countItems(signal, data);
-      await exporter.shutdown(Date.now() + 5000);
+      await exporter.shutdown(clock.now() + 5000);
       assert.equal(await counter(`otelcol_exporter_sent_${ITEM_NAME[signal]}`), expected);
     }
   } finally {
@@ -121,11 +121,11 @@ test('compression: gzip by default, plain with compression: none', async () => {
     for (const compression of ['gzip', 'none'] as const) {
       const config: Record<string, unknown> = { endpoint: `http://127.0.0.1:${wire.port}` };
       if (compression === 'none') config.compression = 'none';
-      const { exporter } = await start('traces', config);
+      const { clock, exporter } = await start('traces', config);
       const before = wire.frames.length;
       submit(exporter, 'traces', sample('traces'));
       await waitUntil(() => wire.frames.length > before, 10_000, () => `no ${compression} request`);
-      await exporter.shutdown(Date.now() + 5000);
+      await exporter.shutdown(clock.now() + 5000);
       const { headers, frame } = wire.frames[before]!;
       const payload = frame.subarray(5, 5 + frame.readUInt32BE(1));
       const expected = sampleBytes('traces');
@@ -164,7 +164,7 @@ test('UNAVAILABLE is retried after the back-off, then the batch is sent', async 
     assert.equal(backend.received.length, 1, 'no retry before the interval');
     await clock.advance(1);
     await waitUntil(() => backend.received.length === 2, 10_000, () => 'retry not received');
-    await exporter.shutdown(Date.now() + 5000);
+    await exporter.shutdown(clock.now() + 5000);
     assert.equal(await counter('otelcol_exporter_sent_log_records'), 1);
     assert.ok(backend.received[1]!.body.equals(backend.received[0]!.body), 'the same batch is sent again');
   } finally {
@@ -189,7 +189,7 @@ test('INVALID_ARGUMENT is permanent: not retried, the envelope is nacked with th
     await clock.advance(600_000);
     assert.equal(backend.received.length, 1);
     assert.equal(await counter('otelcol_exporter_send_failed_spans'), 2);
-    await exporter.shutdown(Date.now() + 5000);
+    await exporter.shutdown(clock.now() + 5000);
   } finally {
     await backend.close();
   }
@@ -235,14 +235,14 @@ test('RESOURCE_EXHAUSTED with RetryInfo is retried after the server’s delay; w
     await throttled.clock.advance(1);
     await waitUntil(() => outcome.state !== 'pending', 10_000, () => 'retry not settled');
     assert.equal(outcome.state, 'acked');
-    await throttled.exporter.shutdown(Date.now() + 5000);
+    await throttled.exporter.shutdown(throttled.clock.now() + 5000);
 
     backend.answer = () => ({ error: { code: grpc.status.RESOURCE_EXHAUSTED, details: 'message too large' } });
     const plain = await start('metrics', { endpoint: `127.0.0.1:${backend.port}`, tls: { insecure: true }, sending_queue: { enabled: false } });
     const refused = submit(plain.exporter, 'metrics', sample('metrics'));
     await waitUntil(() => refused.state !== 'pending', 10_000, () => 'not settled');
     assert.ok(refused.error instanceof PermanentError);
-    await plain.exporter.shutdown(Date.now() + 5000);
+    await plain.exporter.shutdown(plain.clock.now() + 5000);
   } finally {
     await backend.close();
   }
@@ -252,10 +252,10 @@ test('a partial success is logged with the rejected count and message, and not r
   const backend = await startBackend();
   try {
     backend.answer = (r) => ({ response: encodeExportResponse(r.signal, { rejected: 1, errorMessage: 'span too old' }) });
-    const { counter, logs, exporter } = await start('traces', { endpoint: `127.0.0.1:${backend.port}`, tls: { insecure: true } });
+    const { clock, counter, logs, exporter } = await start('traces', { endpoint: `127.0.0.1:${backend.port}`, tls: { insecure: true } });
     submit(exporter, 'traces', sample('traces'));
     await waitUntil(() => logs.lines.some((l) => l.level === 'warn'), 10_000, () => 'no warning');
-    await exporter.shutdown(Date.now() + 5000);
+    await exporter.shutdown(clock.now() + 5000);
     const warning = logs.lines.find((l) => l.level === 'warn')!;
     assert.equal(warning.rejected, 1);
     assert.equal(warning.message, 'span too old');
@@ -279,14 +279,14 @@ test('TLS: the server certificate is verified against tls.ca_file under tls.serv
     grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(fixture('server.pem')), private_key: readFileSync(fixture('server-key.pem')) }]),
   );
   try {
-    const { exporter } = await start('logs', {
+    const { clock, exporter } = await start('logs', {
       endpoint: `127.0.0.1:${backend.port}`,
       tls: { ca_file: fixture('ca.pem'), server_name_override: 'sluice-test.local' },
       sending_queue: { enabled: false },
     });
     const outcome = submit(exporter, 'logs', sample('logs'));
     await waitUntil(() => outcome.state !== 'pending', 10_000, () => 'not settled');
-    await exporter.shutdown(Date.now() + 5000);
+    await exporter.shutdown(clock.now() + 5000);
     assert.equal(outcome.state, 'acked', outcome.error?.message);
     assert.ok(backend.received[0]!.body.equals(sampleBytes('logs')));
   } finally {

@@ -45,10 +45,10 @@ test('proto encoding: each signal arrives byte-identical at /v1/<signal>, gzip-c
   const backend = await startBackend();
   try {
     for (const signal of SIGNALS) {
-      const { exporter, counter } = await start(signal, { endpoint: backend.url, headers: { 'X-Scope-OrgID': 'tenant-a' } });
+      const { clock, exporter, counter } = await start(signal, { endpoint: backend.url, headers: { 'X-Scope-OrgID': 'tenant-a' } });
       submit(exporter, signal, sample(signal));
       await waitUntil(() => backend.requests.some((r) => r.path === `/v1/${signal}`), 10_000, () => `${signal} not received`);
-      await exporter.shutdown(Date.now() + 5000);
+      await exporter.shutdown(clock.now() + 5000);
       const r = backend.requests.find((x) => x.path === `/v1/${signal}`)!;
       assert.equal(r.headers['content-type'], 'application/x-protobuf');
       assert.equal(r.headers['content-encoding'], 'gzip');
@@ -66,14 +66,14 @@ test('json encoding: each signal arrives as the OTLP/JSON of the batch and decod
   const backend = await startBackend();
   try {
     for (const signal of SIGNALS) {
-      const { exporter, logs } = await start(signal, { endpoint: backend.url, encoding: 'json', compression: 'none' });
+      const { clock, exporter, logs } = await start(signal, { endpoint: backend.url, encoding: 'json', compression: 'none' });
       submit(exporter, signal, sample(signal));
       await waitUntil(
         () => backend.requests.some((r) => r.path === `/v1/${signal}`),
         10_000,
         () => `${signal} not received; errors: ${JSON.stringify(logs.lines.filter((l) => l.level === 'error').map((l) => l.error))}`,
       );
-      await exporter.shutdown(Date.now() + 5000);
+      await exporter.shutdown(clock.now() + 5000);
       const r = backend.requests.find((x) => x.path === `/v1/${signal}`)!;
       assert.equal(r.headers['content-type'], 'application/json');
       assert.equal(r.headers['content-encoding'], undefined, 'compression: none sends the body as is');
@@ -103,7 +103,7 @@ test('503 with Retry-After is retried after the server’s delay', async () => {
     assert.equal(backend.requests.length, 1);
     await clock.advance(1);
     await waitUntil(() => backend.requests.length === 2, 10_000, () => 'retry not received');
-    await exporter.shutdown(Date.now() + 5000);
+    await exporter.shutdown(clock.now() + 5000);
     assert.equal(await counter('otelcol_exporter_sent_spans'), 2);
     assert.ok(backend.requests[1]!.body.equals(backend.requests[0]!.body));
   } finally {
@@ -124,7 +124,7 @@ test('400 is permanent and carries the google.rpc.Status message, from a protobu
       const outcome = submit(exporter, 'logs', sample('logs'));
       await waitUntil(() => outcome.state !== 'pending', 10_000, () => 'not settled');
       await clock.advance(600_000);
-      await exporter.shutdown(Date.now() + 5000);
+      await exporter.shutdown(clock.now() + 5000);
       assert.equal(outcome.state, 'nacked');
       assert.ok(outcome.error instanceof PermanentError);
       assert.equal(outcome.error.message, i === 0 ? 'HTTP 400: invalid span id length' : 'HTTP 400: unknown field "foo"');
@@ -141,10 +141,10 @@ test('per-signal endpoints are used as they are; the base endpoint gets /v1/<sig
   try {
     const config = { endpoint: `${backend.url}/prefix/`, traces_endpoint: `${backend.url}/custom/spans` };
     for (const signal of ['traces', 'metrics'] as const) {
-      const { exporter } = await start(signal, config);
+      const { clock, exporter } = await start(signal, config);
       submit(exporter, signal, sample(signal));
       await waitUntil(() => backend.requests.length > 0, 10_000, () => `${signal} not received`);
-      await exporter.shutdown(Date.now() + 5000);
+      await exporter.shutdown(clock.now() + 5000);
     }
     assert.deepEqual(
       backend.requests.map((r) => r.path),
@@ -163,10 +163,10 @@ test('a partial success in a JSON reply is logged with the rejected count', asyn
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ partialSuccess: { rejectedDataPoints: '2', errorMessage: 'out of order' } }),
     });
-    const { logs, exporter } = await start('metrics', { endpoint: backend.url });
+    const { clock, logs, exporter } = await start('metrics', { endpoint: backend.url });
     submit(exporter, 'metrics', sample('metrics'));
     await waitUntil(() => logs.lines.some((l) => l.level === 'warn'), 10_000, () => 'no warning');
-    await exporter.shutdown(Date.now() + 5000);
+    await exporter.shutdown(clock.now() + 5000);
     const warning = logs.lines.find((l) => l.level === 'warn')!;
     assert.equal(warning.rejected, 2);
     assert.equal(warning.message, 'out of order');
@@ -211,7 +211,7 @@ test('https: the server certificate is verified against tls.ca_file and tls.serv
     const trusted = await start('traces', { endpoint, tls: { ca_file: fixture('ca.pem'), server_name_override: 'sluice-test.local' }, sending_queue: { enabled: false } });
     const ok = submit(trusted.exporter, 'traces', sample('traces'));
     await waitUntil(() => ok.state !== 'pending', 10_000, () => 'not settled');
-    await trusted.exporter.shutdown(Date.now() + 5000);
+    await trusted.exporter.shutdown(trusted.clock.now() + 5000);
     assert.equal(ok.state, 'acked', ok.error?.message);
     assert.deepEqual(received, ['/v1/traces']);
 
@@ -223,7 +223,7 @@ test('https: the server certificate is verified against tls.ca_file and tls.serv
     });
     const refused = submit(mismatched.exporter, 'traces', sample('traces'));
     await waitUntil(() => refused.state !== 'pending', 10_000, () => 'not settled');
-    await mismatched.exporter.shutdown(Date.now() + 5000);
+    await mismatched.exporter.shutdown(mismatched.clock.now() + 5000);
     assert.equal(refused.state, 'nacked');
     assert.match(refused.error!.message, /altnames|certificate/i, 'the host name does not match the certificate');
     assert.equal(received.length, 1);

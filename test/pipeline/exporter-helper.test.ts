@@ -268,7 +268,7 @@ test('shutdown drains the queue when the deadline allows', async () => {
   const { clock, telemetry, exporter } = setup(config, () => delay(clock.scheduler, 100));
   for (let i = 0; i < 5; i++) exporter.consume(envelope(2).envelope);
   let done = false;
-  void exporter.shutdown(Date.now() + 60_000).then(() => (done = true));
+  void exporter.shutdown(clock.now() + 60_000).then(() => (done = true));
   await clock.advance(499);
   assert.equal(done, false);
   await clock.advance(1);
@@ -282,7 +282,7 @@ test('shutdown stops accepting, drains until the deadline, then drops and counts
   const { clock, telemetry, logs, exporter } = setup(config, (_call, abort) => delay(clock.scheduler, 1000, abort));
   for (let i = 0; i < 5; i++) exporter.consume(envelope(3).envelope);
   let done = false;
-  void exporter.shutdown(Date.now() + 2500).then(() => (done = true));
+  void exporter.shutdown(clock.now() + 2500).then(() => (done = true));
   const late = envelope(4);
   exporter.consume(late.envelope);
   assert.equal(late.state, 'nacked');
@@ -307,10 +307,25 @@ test('retries stop at the shutdown deadline', async () => {
   });
   exporter.consume(envelope(2).envelope);
   let done = false;
-  void exporter.shutdown(Date.now() + 5000).then(() => (done = true));
+  void exporter.shutdown(clock.now() + 5000).then(() => (done = true));
   await clock.advance(6000);
   assert.equal(done, true);
   const beforeDeadline = sender.calls.filter((c) => c.at <= 5000).length;
   assert.equal(sender.calls.length, beforeDeadline, 'no attempt after the deadline');
   assert.equal(await counter(telemetry, 'otelcol_exporter_send_failed_spans'), 2);
+});
+
+test('the shutdown deadline is read on the scheduler clock, not the wall clock', async () => {
+  const config = helperConfig({ sending_queue: { num_consumers: 1 } });
+  const { clock, telemetry, exporter } = setup(config, (_call, abort) => delay(clock.scheduler, 10_000, abort));
+  // Virtual time far from the wall clock: a deadline mixing the two would fire at once or never.
+  await clock.advance(3_600_000);
+  exporter.consume(envelope(3).envelope);
+  let done = false;
+  void exporter.shutdown(clock.now() + 2000).then(() => (done = true));
+  await clock.advance(1999);
+  assert.equal(done, false, 'still draining before the deadline');
+  await clock.advance(1);
+  assert.equal(done, true, 'cut at the deadline');
+  assert.equal(await counter(telemetry, 'otelcol_exporter_send_failed_spans'), 3);
 });

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { DEFAULT_CONFIG, packageVersion } from './paths.js';
 import { factories, describeComponents } from './components.js';
 import { loadConfig } from './config/load.js';
@@ -144,46 +145,74 @@ async function run(files: string[], sets: string[], io: CliIo): Promise<number> 
   const config = loadAndValidate(files, sets, io);
   if (!config) return 1;
   const logger = createLogger(config.service.telemetry.logs.level);
-  const service = new Service(config, { logger });
-  let signals = 0;
-  const stopped = new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
-        logger.flush();
-        process.exit(1);
-      }
-      logger.info({ signal }, 'received signal; shutting down gracefully');
-      service.shutdown().then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    // As Prometheus does: SIGHUP re-reads the config files (and rule files) and applies what the
-    // running components can take; a config with errors is reported and the old one keeps running.
-    process.on('SIGHUP', () => {
-      logger.info('received SIGHUP; reloading the configuration');
-      const next = loadAndValidate(files, sets, { out: (t) => logger.info(t), err: (t) => logger.error(t) });
-      if (next) service.reload(next);
-      else logger.error('the new configuration has errors; still running the previous one');
-    });
-  });
-  try {
-    await service.start();
-  } catch (err) {
-    logger.error({ err }, 'failed to start');
-    logger.flush();
-    return 1;
-  }
-  const code = await stopped;
+  const reread = () => loadAndValidate(files, sets, { out: (t) => logger.info(t), err: (t) => logger.error(t) });
+  const code = await serve(new Service(config, { logger }), reread, logger);
   logger.flush();
   return code;
+}
+
+/** What `serve` needs of a service; tests drive it with a stand-in. */
+export type Servable = Pick<Service, 'start' | 'reload' | 'shutdown'>;
+
+/**
+ * Starts the service and runs it until SIGINT or SIGTERM; resolves with the exit code. As
+ * Prometheus does, SIGHUP re-reads the configuration (`reread`) and applies what the running
+ * components can take; a config with errors is reported and the old one keeps running.
+ */
+export async function serve(service: Servable, reread: () => ServiceConfig | undefined, logger: Logger, signals: NodeJS.EventEmitter = process): Promise<number> {
+  let started = false;
+  let reloadRequested = false;
+  const reload = (): void => {
+    const next = reread();
+    if (next) service.reload(next);
+    else logger.error('the new configuration has errors; still running the previous one');
+  };
+  const onReload = (): void => {
+    if (started) {
+      logger.info('received SIGHUP; reloading the configuration');
+      reload();
+      return;
+    }
+    // A reload diffs against the running components, which exist once start resolved; the request
+    // waits for then (as Prometheus holds its reload until the first load) rather than being lost
+    // or killing the process as an unhandled SIGHUP would.
+    logger.info('received SIGHUP while starting; reloading the configuration once started');
+    reloadRequested = true;
+  };
+  let finish!: (code: number) => void;
+  const stopped = new Promise<number>((resolve) => (finish = resolve));
+  let stopSignals = 0;
+  // Installed before start too, so that a stop requested while starting still shuts down gracefully.
+  const onStop = (signal: NodeJS.Signals): void => {
+    stopSignals++;
+    if (stopSignals > 1) {
+      logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
+      logger.flush();
+      process.exit(1);
+    }
+    logger.info({ signal }, 'received signal; shutting down gracefully');
+    service.shutdown().then(
+      () => finish(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        finish(1);
+      },
+    );
+  };
+  signals.on('SIGINT', onStop).on('SIGTERM', onStop).on('SIGHUP', onReload);
+  try {
+    try {
+      await service.start();
+    } catch (err) {
+      logger.error({ err }, 'failed to start');
+      return 1;
+    }
+    started = true;
+    if (reloadRequested && stopSignals === 0) reload();
+    return await stopped;
+  } finally {
+    signals.off('SIGINT', onStop).off('SIGTERM', onStop).off('SIGHUP', onReload);
+  }
 }
 
 function isEntryPoint(): boolean {

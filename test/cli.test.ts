@@ -7,7 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EventEmitter } from 'node:events';
 import { runCli } from './helpers/cli.js';
+import { serve } from '../src/cli.js';
+import type { ServiceConfig } from '../src/config/types.js';
+import { createLogger } from '../src/telemetry/logger.js';
+import { waitUntil } from './helpers/wait.js';
 import { requireProgram } from './helpers/alert-servers.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -91,4 +96,28 @@ test('the rules validate --print-rules prints pass real promtool check rules', {
   const check = spawnSync(PROMTOOL, ['check', 'rules', join(dir, 'slo.rules.yaml')], { encoding: 'utf8' });
   assert.equal(check.status, 0, `${check.stdout}${check.stderr}`);
   assert.match(check.stdout, /SUCCESS: 13 rules found/);
+});
+
+test('run: a SIGHUP while the service starts reloads once start resolved, never before; handlers go with the service', async () => {
+  const signals = new EventEmitter();
+  const calls: string[] = [];
+  let finishStart!: () => void;
+  const service = {
+    start: () => new Promise<void>((resolve) => (finishStart = resolve)),
+    reload: () => {
+      calls.push('reload');
+      return { reloaded: [], needsRestart: [] };
+    },
+    shutdown: async () => void calls.push('shutdown'),
+  };
+  const running = serve(service, () => ({}) as ServiceConfig, createLogger('silent'), signals);
+  signals.emit('SIGHUP');
+  assert.deepEqual(calls, [], 'nothing to reload while starting');
+  finishStart();
+  await waitUntil(() => calls.length > 0, 5000, () => 'the held reload');
+  signals.emit('SIGHUP');
+  signals.emit('SIGTERM');
+  assert.equal(await running, 0);
+  assert.deepEqual(calls, ['reload', 'reload', 'shutdown']);
+  assert.deepEqual(['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => signals.listenerCount(s)), [0, 0, 0]);
 });

@@ -176,7 +176,7 @@ test('a permanent refusal of part of a request is answered OK with partial_succe
   }
 });
 
-test('message size, stream and keepalive settings map to grpc-js server options', () => {
+test('message size, stream and keepalive settings map to grpc-js server options; the ping policy, which grpc-js cannot enforce, maps to nothing', () => {
   const config = otlpReceiverSchema.parse(
     {
       protocols: {
@@ -200,11 +200,23 @@ test('message size, stream and keepalive settings map to grpc-js server options'
     'grpc.max_connection_age_grace_ms': 5_000,
     'grpc.keepalive_time_ms': 7_200_000,
     'grpc.keepalive_timeout_ms': 20_000,
-    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-    'grpc.keepalive_permit_without_calls': 1,
   });
-  const zero = otlpReceiverSchema.parse({ protocols: { grpc: { max_recv_msg_size_mib: 0 } } }, { issues: [] })!;
-  assert.equal(serverOptions(zero.protocols.grpc!)['grpc.max_receive_message_length'], 4 * 1024 * 1024, '0 means the default, as in the Collector');
+  const zero = otlpReceiverSchema.parse(
+    {
+      protocols: {
+        grpc: {
+          max_recv_msg_size_mib: 0,
+          keepalive: { server_parameters: { max_connection_idle: 0, max_connection_age: 0, max_connection_age_grace: 0, time: 0, timeout: 0 } },
+        },
+      },
+    },
+    { issues: [] },
+  )!;
+  assert.deepEqual(
+    serverOptions(zero.protocols.grpc!),
+    { 'grpc.max_receive_message_length': 4 * 1024 * 1024, 'grpc.keepalive_time_ms': 7_200_000 },
+    '0 means the default, as in the Collector and grpc-go, not "close at once"',
+  );
 });
 
 test('shutdown refuses new calls, answers calls in flight, and cancels what outlives the deadline', async () => {

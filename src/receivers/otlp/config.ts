@@ -5,6 +5,17 @@ import { endpointProblem } from '../../config/endpoint.js';
 // As in the Collector, 0 for either size limit means its default rather than "nothing fits".
 export const DEFAULT_MAX_RECV_MSG_SIZE_MIB = 4;
 export const DEFAULT_MAX_REQUEST_BODY_SIZE = 20 * 1024 * 1024;
+/**
+ * confighttp's NewDefaultServerConfig values for the header and idle timeouts; the Collector's otlp
+ * receiver zeroes them for backward compatibility, which leaves slowloris clients connected forever.
+ */
+const DEFAULT_READ_HEADER_TIMEOUT_MS = 60_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * Go's default is none. OTLP clients give up on a request long before this (10s in the SDKs, 30s
+ * in the Collector's exporters), so it only ever cuts a client trickling or stalling its body.
+ */
+const DEFAULT_READ_TIMEOUT_MS = 60_000;
 
 const serverTls = s
   .object({
@@ -33,6 +44,8 @@ const grpcSchema = s.object({
       time: s.duration().optional(),
       timeout: s.duration().optional(),
     }),
+    // grpc-js servers enforce no client ping policy (no GOAWAY for pinging too often);
+    // accepted so Collector configs load.
     enforcement_policy: s.object({
       min_time: s.duration().optional(),
       permit_without_stream: s.bool().default(false),
@@ -55,6 +68,16 @@ const httpSchema = s.object({
   logs_url_path: urlPath('/v1/logs'),
   /** Bytes; bounds both the body as sent and its decompressed size. */
   max_request_body_size: s.int({ min: 0 }).default(DEFAULT_MAX_REQUEST_BODY_SIZE),
+  // Go's http.Server semantics: 0 is no limit, and a 0 header or idle timeout falls back to read_timeout.
+  read_header_timeout: s.duration().default(DEFAULT_READ_HEADER_TIMEOUT_MS),
+  read_timeout: s.duration().default(DEFAULT_READ_TIMEOUT_MS),
+  /**
+   * From the end of the request's headers to the last byte of the answer, pipeline wait included.
+   * Off by default, as in the Collector's otlp receiver: cutting a request the pipeline still holds
+   * makes the client retry data that may yet be accepted.
+   */
+  write_timeout: s.duration().default(0),
+  idle_timeout: s.duration().default(DEFAULT_IDLE_TIMEOUT_MS),
   cors: s
     .object({
       allowed_origins: s.list(s.string()).default([]),

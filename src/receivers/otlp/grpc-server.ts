@@ -13,21 +13,26 @@ import { DEFAULT_MAX_RECV_MSG_SIZE_MIB, type OtlpGrpcConfig } from './config.js'
 import type { Ingest, Outcome } from './ingest.js';
 import { loadServerTls } from './tls.js';
 
-/** The Collector's gRPC server settings as grpc-js channel options. */
+/** grpc-go's server keepalive ping interval; grpc-js sends none unless told. */
+const GRPC_GO_KEEPALIVE_TIME_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * The Collector's gRPC server settings as grpc-js channel options. As in grpc-go, a keepalive
+ * duration of 0 means its default (never for the connection limits, 2h and 20s for the pings);
+ * handed to grpc-js as is, 0 would close every connection at once.
+ */
 export function serverOptions(config: OtlpGrpcConfig): grpc.ServerOptions {
   const options: grpc.ServerOptions = {
     'grpc.max_receive_message_length': Math.floor((config.max_recv_msg_size_mib || DEFAULT_MAX_RECV_MSG_SIZE_MIB) * 1024 * 1024),
   };
   if (config.max_concurrent_streams) options['grpc.max_concurrent_streams'] = config.max_concurrent_streams;
   const sp = config.keepalive.server_parameters;
-  if (sp.max_connection_idle !== undefined) options['grpc.max_connection_idle_ms'] = sp.max_connection_idle;
-  if (sp.max_connection_age !== undefined) options['grpc.max_connection_age_ms'] = sp.max_connection_age;
-  if (sp.max_connection_age_grace !== undefined) options['grpc.max_connection_age_grace_ms'] = sp.max_connection_age_grace;
-  if (sp.time !== undefined) options['grpc.keepalive_time_ms'] = sp.time;
-  if (sp.timeout !== undefined) options['grpc.keepalive_timeout_ms'] = sp.timeout;
-  const ep = config.keepalive.enforcement_policy;
-  if (ep.min_time !== undefined) options['grpc.http2.min_ping_interval_without_data_ms'] = ep.min_time;
-  if (ep.permit_without_stream) options['grpc.keepalive_permit_without_calls'] = 1;
+  if (sp.max_connection_idle) options['grpc.max_connection_idle_ms'] = sp.max_connection_idle;
+  if (sp.max_connection_age) options['grpc.max_connection_age_ms'] = sp.max_connection_age;
+  if (sp.max_connection_age_grace) options['grpc.max_connection_age_grace_ms'] = sp.max_connection_age_grace;
+  options['grpc.keepalive_time_ms'] = sp.time || GRPC_GO_KEEPALIVE_TIME_MS;
+  // grpc-js's default ping timeout is grpc-go's 20s already.
+  if (sp.timeout) options['grpc.keepalive_timeout_ms'] = sp.timeout;
   return options;
 }
 

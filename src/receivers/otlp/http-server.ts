@@ -1,7 +1,7 @@
 // OTLP/HTTP: POST protobuf or JSON bodies, optionally gzip/deflate-encoded, to one path per signal.
 // Every limit is enforced before memory is spent: the declared length, the bytes read, and the
 // decompressed size.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
@@ -52,6 +52,28 @@ function originMatcher(patterns: readonly string[]): (origin: string) => boolean
   return (origin) => res.some((re) => re.test(origin));
 }
 
+/** Node's own interval for sweeping connections past their header or request timeout. */
+const NODE_CONNECTIONS_CHECKING_INTERVAL_MS = 30_000;
+
+/**
+ * The Collector's (Go's http.Server) read timeouts as Node's. Go falls back to read_timeout where
+ * the header or idle timeout is 0, and its read_timeout bounds the headers too, which is why Node
+ * refuses a header timeout longer than the request timeout.
+ */
+export function timeoutOptions(config: OtlpHttpConfig): ServerOptions {
+  const read = Math.ceil(config.read_timeout);
+  const headers = Math.min(Math.ceil(config.read_header_timeout) || read, read || Infinity);
+  const shortest = Math.min(...[headers, read].filter((t) => t > 0));
+  return {
+    headersTimeout: headers,
+    requestTimeout: read,
+    // Node adds a second of grace to this, so clients that honour its Keep-Alive header never race the close.
+    keepAliveTimeout: Math.ceil(config.idle_timeout) || read,
+    // Timeouts are only noticed at a sweep; at Node's 30s a 1m header timeout could run to 90s.
+    connectionsCheckingInterval: Math.min(NODE_CONNECTIONS_CHECKING_INTERVAL_MS, Math.ceil(shortest / 10)),
+  };
+}
+
 /** Headers a browser may always send to us, on top of the configured ones. */
 const ALWAYS_ALLOWED_HEADERS = ['content-type', 'content-encoding', 'accept', 'x-requested-with'];
 
@@ -85,17 +107,19 @@ export class OtlpHttpServer {
 
   async start(): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse) => this.track(req, res);
+    const timeouts = timeoutOptions(this.config);
     if (this.config.tls) {
       const tls = loadServerTls(this.config.tls);
       this.server = createHttpsServer(
-        { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: Boolean(tls.clientCa), rejectUnauthorized: Boolean(tls.clientCa) },
+        { ...timeouts, cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: Boolean(tls.clientCa), rejectUnauthorized: Boolean(tls.clientCa) },
         handler,
       );
     } else {
-      this.server = createHttpServer(handler);
+      this.server = createHttpServer(timeouts, handler);
     }
-    this.server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       else socket.destroy();
     });
     const port = await listen(this.server, this.config.endpoint);
@@ -127,7 +151,10 @@ export class OtlpHttpServer {
 
   private track(req: IncomingMessage, res: ServerResponse): void {
     this.inFlight++;
+    // As Go's WriteTimeout: an answer not written in time fails, and its connection with it.
+    const writeTimeout = this.config.write_timeout > 0 ? setTimeout(() => res.destroy(), this.config.write_timeout) : undefined;
     res.once('close', () => {
+      clearTimeout(writeTimeout);
       if (--this.inFlight === 0) this.onIdle?.();
     });
     this.handle(req, res).catch((err: unknown) => {

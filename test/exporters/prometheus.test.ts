@@ -1,15 +1,18 @@
 // The prometheus exporter's exposition: names, labels, types, delta accumulation, exponential
-// histograms, target_info, expiration and OpenMetrics exemplars, read over HTTP as a scraper would.
+// histograms, target_info, expiration and OpenMetrics exemplars, read over HTTP as a scraper would;
+// and the bounds on what it holds: expiry on its own timer and the max_series cap.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VirtualTimeScheduler } from 'rxjs';
 import Long from 'long';
-import { prometheusExporterFactory, type PrometheusExporter } from '../../src/exporters/prometheus/factory.js';
+import { defaultMaxSeries, prometheusExporterFactory, type PrometheusExporter } from '../../src/exporters/prometheus/factory.js';
 import { exponentialToExplicit } from '../../src/codec/prometheus-model.js';
 import { createEnvelope, receiverContext } from '../../src/pipeline/envelope.js';
 import type { MetricsData, Metric, KeyValue } from '../../src/pdata/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
+import type { ValidationContext } from '../../src/config/schema.js';
+import { VirtualClock } from '../helpers/virtual-time.js';
+import { exporterCounter, LogCapture } from '../helpers/exporter-harness.js';
 
 const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 const T = Long.fromString('1700000000000000000', true);
@@ -18,10 +21,15 @@ function request(metrics: Metric[], resource: KeyValue[] = [kv('service.name', '
   return { resourceMetrics: [{ resource: { attributes: resource }, scopeMetrics: [{ scope: { name: 'meter', version: '1.0', attributes: [] }, metrics }] }] };
 }
 
-async function exporter(raw: Record<string, unknown>, scheduler = new VirtualTimeScheduler()) {
-  const config = prometheusExporterFactory.schema.parse({ endpoint: '127.0.0.1:0', ...raw }, { issues: [] })!;
+async function exporter(raw: Record<string, unknown>) {
+  const clock = new VirtualClock();
+  const ctx: ValidationContext = { issues: [] };
+  const config = prometheusExporterFactory.schema.parse({ endpoint: '127.0.0.1:0', ...raw }, ctx)!;
+  assert.deepEqual(ctx.issues, []);
+  const telemetry = new Telemetry();
+  const logs = new LogCapture();
   const e = prometheusExporterFactory.create(
-    { id: 'prometheus', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {} },
+    { id: 'prometheus', kind: 'exporter', logger: createLogger('info', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {} },
     config,
     'metrics',
   ) as PrometheusExporter;
@@ -32,7 +40,8 @@ async function exporter(raw: Record<string, unknown>, scheduler = new VirtualTim
     const res = await fetch(`http://127.0.0.1:${e.port()}/metrics`, { headers: accept ? { accept } : {} });
     return { type: res.headers.get('content-type'), text: await res.text() };
   };
-  return { e, push, scrape, scheduler };
+  const metric = (name: string) => exporterCounter(telemetry, name, 'prometheus');
+  return { e, push, scrape, clock, metric, logs };
 }
 
 test('gauges, counters, delta sums, histograms and summaries in the text format', async () => {
@@ -89,18 +98,13 @@ test('gauges, counters, delta sums, histograms and summaries in the text format'
 });
 
 test('resource_to_telemetry_conversion, const_labels, namespace, and expiration of stale series', async () => {
-  const scheduler = new VirtualTimeScheduler();
-  const { e, push, scrape } = await exporter(
-    { namespace: 'edge', const_labels: { 'deploy.env': 'prod' }, resource_to_telemetry_conversion: { enabled: true }, metric_expiration: '1m' },
-    scheduler,
-  );
+  const { e, push, scrape, clock } = await exporter({ namespace: 'edge', const_labels: { 'deploy.env': 'prod' }, resource_to_telemetry_conversion: { enabled: true }, metric_expiration: '1m' });
   try {
     await push(request([{ name: 'up.time', unit: 's', gauge: { dataPoints: [{ attributes: [], timeUnixNano: T, asInt: 12, exemplars: [] }] } }]));
     const first = (await scrape()).text;
     assert.match(first, /^edge_up_time_seconds\{deploy_env="prod",host_name="node-7",instance="pod-1",job="shop\/cart",otel_scope_name="meter",otel_scope_version="1.0"\} 12$/m);
     assert.doesNotMatch(first, /target_info/, 'resource attributes are on every series instead');
-    scheduler.schedule(() => {}, 61_000);
-    scheduler.flush();
+    await clock.advance(61_000);
     assert.equal((await scrape()).text, '', 'the series expired');
   } finally {
     await e.shutdown(Date.now());
@@ -148,4 +152,80 @@ test('exponential histograms become classic buckets with exact bounds, the last 
   });
   assert.deepEqual(bounds, [-1, 0, 4], 'the (4, 8] bucket is the +Inf one');
   assert.deepEqual(counts, [4, 1, 2, 3]);
+});
+
+const gaugeOf = (name: string, ...points: [string, number][]): Metric => ({
+  name,
+  gauge: { dataPoints: points.map(([series, value]) => ({ attributes: [kv('series', series)], timeUnixNano: T, asDouble: value, exemplars: [] })) },
+});
+/** A resource with nothing beyond job and instance, so no target_info series is added. */
+const bare = [kv('service.name', 'cart')];
+
+test('series not updated within metric_expiration are removed on the timer, with no scrape', async () => {
+  const { e, push, scrape, clock, metric } = await exporter({ metric_expiration: '1m' });
+  try {
+    await push(request([gaugeOf('queue.depth', ['a', 1])]));
+    await clock.advance(30_000);
+    await push(request([gaugeOf('queue.depth', ['b', 2])]));
+    assert.equal(await metric('sluice_exporter_prometheus_series'), 3, 'a, b and target_info');
+    // Sweeps run every 15 s: the one at 75 s is the first to find `a` a full minute old.
+    await clock.advance(44_000);
+    assert.equal(await metric('sluice_exporter_prometheus_series'), 3);
+    await clock.advance(1_000);
+    assert.equal(await metric('sluice_exporter_prometheus_series'), 2, 'a is gone; b and target_info were updated at 30 s');
+    assert.equal(await metric('sluice_exporter_prometheus_series_expired_total'), 1);
+    await clock.advance(30_000);
+    assert.equal(await metric('sluice_exporter_prometheus_series'), 0);
+    assert.equal(await metric('sluice_exporter_prometheus_series_expired_total'), 3);
+    assert.equal((await scrape()).text, '', 'the first scrape finds nothing left');
+  } finally {
+    await e.shutdown(Date.now());
+  }
+});
+
+test('at max_series new series are dropped and counted, held ones keep updating; one warning per time the cap is reached', async () => {
+  const { e, push, scrape, clock, metric, logs } = await exporter({ max_series: 3, metric_expiration: '1m' });
+  const warnings = () => logs.lines.filter((l) => l.level === 'warn' && /max_series reached/.test(String(l.msg)));
+  const infos = () => logs.lines.filter((l) => l.level === 'info' && /below max_series again/.test(String(l.msg)));
+  try {
+    assert.equal(await metric('sluice_exporter_prometheus_series_limit'), 3);
+    await push(request([gaugeOf('temp', ['s0', 0], ['s1', 1], ['s2', 2])], bare));
+    assert.equal(warnings().length, 0, 'exactly at the cap nothing is dropped yet');
+
+    await push(request([gaugeOf('temp', ['s3', 3], ['s0', 10], ['s4', 4])], bare));
+    await push(request([gaugeOf('temp', ['s5', 5], ['s1', 11])], bare));
+    assert.equal(await metric('sluice_exporter_prometheus_series'), 3);
+    assert.equal(await metric('sluice_exporter_prometheus_points_dropped_total'), 3);
+    const text = (await scrape()).text;
+    assert.match(text, /^temp\{[^}]*series="s0"\} 10$/m);
+    assert.match(text, /^temp\{[^}]*series="s1"\} 11$/m);
+    assert.match(text, /^temp\{[^}]*series="s2"\} 2$/m);
+    assert.doesNotMatch(text, /series="s[345]"/);
+    assert.equal(warnings().length, 1, 'once, not per dropped point or batch');
+    assert.deepEqual([warnings()[0]!.max_series, warnings()[0]!.series], [3, 3]);
+
+    // s2 is not updated again, so it expires while s0 and s1 are kept fresh.
+    await clock.advance(45_000);
+    await push(request([gaugeOf('temp', ['s0', 20], ['s1', 21])], bare));
+    await clock.advance(30_000);
+    assert.equal(await metric('sluice_exporter_prometheus_series'), 2);
+    assert.equal(infos().length, 1);
+    assert.equal(infos()[0]!.series, 2);
+
+    await push(request([gaugeOf('temp', ['s3', 3])], bare));
+    assert.match((await scrape()).text, /^temp\{[^}]*series="s3"\} 3$/m, 'room again for a new series');
+    await push(request([gaugeOf('temp', ['s4', 4])], bare));
+    assert.equal(await metric('sluice_exporter_prometheus_points_dropped_total'), 4);
+    assert.equal(warnings().length, 2, 'reaching the cap again warns again');
+  } finally {
+    await e.shutdown(Date.now());
+  }
+});
+
+test('max_series: a quarter of the V8 heap at 2 KiB a series when absent; at least 1 when set', () => {
+  assert.equal(defaultMaxSeries(4 * 2 ** 30), 524_288);
+  assert.equal(defaultMaxSeries(512 * 2 ** 20), 65_536);
+  const ctx: ValidationContext = { issues: [] };
+  prometheusExporterFactory.schema.parse({ max_series: 0 }, ctx);
+  assert.deepEqual(ctx.issues.map((i) => i.path), ['max_series']);
 });

@@ -1,6 +1,8 @@
 // The series a Prometheus scrape will see: OTLP points folded into their latest state per series.
 // Delta points are added up into cumulative ones, exponential histograms become classic buckets,
-// and series not updated within `metric_expiration` are dropped at the next read.
+// and series not updated within `metric_expiration` are removed by `expire()` (on a timer) and
+// never shown by `read()`. At most `maxSeries` are held, so a flood of new label values costs
+// dropped points rather than memory.
 import type { HistogramDataPoint, Metric, MetricsData, NumberDataPoint, Exemplar, ExponentialHistogramDataPoint } from '../../pdata/types.js';
 import { AggregationTemporality } from '../../pdata/types.js';
 import { int64ToNumber, int64ToMillis } from '../../pdata/time.js';
@@ -33,7 +35,21 @@ export type Series =
 
 export interface AccumulatorOptions extends LabelerOptions {
   expirationMs: number;
+  /** Series held at most, target_info series included. */
+  maxSeries: number;
   now: () => number;
+  events: AccumulatorEvents;
+}
+
+/** What the exporter reports of the accumulator's bounds; called once per batch or sweep, never per point. */
+export interface AccumulatorEvents {
+  /** Points dropped because each would have started a series beyond maxSeries. */
+  dropped(points: number): void;
+  expired(series: number): void;
+  /** The first point dropped since the accumulator was last below maxSeries. */
+  limitReached(held: number): void;
+  /** Expiry brought the series held back below maxSeries after limitReached. */
+  limitCleared(held: number): void;
 }
 
 function numberValue(p: NumberDataPoint | Exemplar): number {
@@ -50,38 +66,82 @@ export class Accumulator {
   /** target_info per resource identity, with its own expiry. */
   private readonly targets = new Map<string, Series>();
   private readonly labeler: PrometheusLabeler;
+  /** Points dropped in the current add(), reported once at its end. */
+  private refused = 0;
+  private atLimit = false;
 
   constructor(private readonly options: AccumulatorOptions) {
     this.labeler = new PrometheusLabeler(options);
   }
 
+  /** Series held now. */
+  get size(): number {
+    return this.series.size + this.targets.size;
+  }
+
   add(data: MetricsData): void {
     const now = this.options.now();
+    this.refused = 0;
     for (const rm of data.resourceMetrics ?? []) {
       const resource = rm.resource?.attributes ?? [];
       const info = this.labeler.targetInfoLabels(resource);
       if (info) {
         const name = this.labeler.targetInfoName;
-        this.targets.set(seriesKey(name, info), { name, help: 'Target metadata', kind: 'gauge', labels: info, value: 1, timestampMs: Date.now(), updatedAt: now });
+        const key = seriesKey(name, info);
+        if (this.admits(this.targets.get(key))) {
+          this.targets.set(key, { name, help: 'Target metadata', kind: 'gauge', labels: info, value: 1, timestampMs: Date.now(), updatedAt: now });
+        }
       }
       for (const sm of rm.scopeMetrics ?? []) {
         const base = this.labeler.baseLabels(resource, sm.scope);
         for (const m of sm.metrics ?? []) this.addMetric(m, base, now);
       }
     }
+    if (this.refused === 0) return;
+    this.options.events.dropped(this.refused);
+    if (!this.atLimit) {
+      this.atLimit = true;
+      this.options.events.limitReached(this.size);
+    }
+  }
+
+  /** Removes the series not updated within the expiration. */
+  expire(): void {
+    this.sweep(undefined);
   }
 
   /** Every live series, expired ones removed first. */
   read(): Series[] {
-    const cutoff = this.options.now() - this.options.expirationMs;
     const live: Series[] = [];
+    this.sweep(live);
+    return live;
+  }
+
+  /** One pass for both expiry and read, so a scrape of many series walks them once. */
+  private sweep(live: Series[] | undefined): void {
+    const cutoff = this.options.now() - this.options.expirationMs;
+    let removed = 0;
     for (const map of [this.series, this.targets]) {
       for (const [key, s] of map) {
-        if (s.updatedAt < cutoff) map.delete(key);
-        else live.push(s);
+        if (s.updatedAt < cutoff) {
+          map.delete(key);
+          removed++;
+        } else live?.push(s);
       }
     }
-    return live;
+    if (removed === 0) return;
+    this.options.events.expired(removed);
+    if (this.atLimit && this.size < this.options.maxSeries) {
+      this.atLimit = false;
+      this.options.events.limitCleared(this.size);
+    }
+  }
+
+  /** Whether a point may be written: its series is held already, or there is room for one more. */
+  private admits(prev: Series | undefined): boolean {
+    if (prev || this.size < this.options.maxSeries) return true;
+    this.refused++;
+    return false;
   }
 
   private addMetric(m: Metric, base: Labels, now: number): void {
@@ -106,7 +166,9 @@ export class Accumulator {
     } else if (m.summary) {
       for (const p of m.summary.dataPoints) {
         const labels = this.labeler.seriesLabels(base, p.attributes);
-        this.series.set(seriesKey(name, labels), {
+        const key = seriesKey(name, labels);
+        if (!this.admits(this.series.get(key))) continue;
+        this.series.set(key, {
           name,
           help,
           kind: 'summary',
@@ -125,6 +187,7 @@ export class Accumulator {
     const labels = this.labeler.seriesLabels(base, p.attributes);
     const key = seriesKey(name, labels);
     const prev = this.series.get(key);
+    if (!this.admits(prev)) return;
     const value = numberValue(p);
     const next = delta && prev && (prev.kind === 'counter' || prev.kind === 'gauge') ? prev.value + value : value;
     this.series.set(key, {
@@ -152,6 +215,7 @@ export class Accumulator {
     const labels = this.labeler.seriesLabels(base, p.attributes);
     const key = seriesKey(name, labels);
     const prev = this.series.get(key);
+    if (!this.admits(prev)) return;
     let sum = p.sum ?? 0;
     let count = int64ToNumber(p.count);
     let total = counts;

@@ -97,6 +97,6 @@ test(`${TOTAL} distinct series with max_series ${CAP}: held at the cap, the rest
     // RSS also carries garbage not yet returned to the OS, so only a bound far below 19 times.
     assert.ok(floodRss < 5 * Math.max(fillRss, fillHeap), `the flood grew RSS by ${MiB(floodRss)} MiB`);
   } finally {
-    await e.shutdown(Date.now());
+    await e.shutdown(clock.now());
   }
 });

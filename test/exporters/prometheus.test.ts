@@ -41,11 +41,12 @@ async function exporter(raw: Record<string, unknown>) {
     return { type: res.headers.get('content-type'), text: await res.text() };
   };
   const metric = (name: string) => exporterCounter(telemetry, name, 'prometheus');
-  return { e, push, scrape, clock, metric, logs };
+  const stop = () => e.shutdown(clock.now());
+  return { stop, push, scrape, clock, metric, logs };
 }
 
 test('gauges, counters, delta sums, histograms and summaries in the text format', async () => {
-  const { e, push, scrape } = await exporter({});
+  const { stop, push, scrape } = await exporter({});
   try {
     const point = (value: number, attrs: KeyValue[] = []) => ({ attributes: attrs, timeUnixNano: T, asDouble: value, exemplars: [] });
     await push(
@@ -93,12 +94,12 @@ test('gauges, counters, delta sums, histograms and summaries in the text format'
     ];
     assert.deepEqual(text.trimEnd().split('\n'), expected);
   } finally {
-    await e.shutdown(Date.now());
+    await stop();
   }
 });
 
 test('resource_to_telemetry_conversion, const_labels, namespace, and expiration of stale series', async () => {
-  const { e, push, scrape, clock } = await exporter({ namespace: 'edge', const_labels: { 'deploy.env': 'prod' }, resource_to_telemetry_conversion: { enabled: true }, metric_expiration: '1m' });
+  const { stop, push, scrape, clock } = await exporter({ namespace: 'edge', const_labels: { 'deploy.env': 'prod' }, resource_to_telemetry_conversion: { enabled: true }, metric_expiration: '1m' });
   try {
     await push(request([{ name: 'up.time', unit: 's', gauge: { dataPoints: [{ attributes: [], timeUnixNano: T, asInt: 12, exemplars: [] }] } }]));
     const first = (await scrape()).text;
@@ -107,12 +108,12 @@ test('resource_to_telemetry_conversion, const_labels, namespace, and expiration 
     await clock.advance(61_000);
     assert.equal((await scrape()).text, '', 'the series expired');
   } finally {
-    await e.shutdown(Date.now());
+    await stop();
   }
 });
 
 test('OpenMetrics on request, with exemplars on counters and histogram buckets', async () => {
-  const { e, push, scrape } = await exporter({ enable_open_metrics: true });
+  const { stop, push, scrape } = await exporter({ enable_open_metrics: true });
   try {
     const exemplar = { filteredAttributes: [], timeUnixNano: T, asDouble: 0.3, traceId: new Uint8Array(16).fill(0xab), spanId: new Uint8Array(8).fill(0xcd) };
     await push(
@@ -135,7 +136,7 @@ test('OpenMetrics on request, with exemplars on counters and histogram buckets',
     const plain = await scrape();
     assert.doesNotMatch(plain.text, /trace_id/, 'the text format carries no exemplars');
   } finally {
-    await e.shutdown(Date.now());
+    await stop();
   }
 });
 
@@ -162,7 +163,7 @@ const gaugeOf = (name: string, ...points: [string, number][]): Metric => ({
 const bare = [kv('service.name', 'cart')];
 
 test('series not updated within metric_expiration are removed on the timer, with no scrape', async () => {
-  const { e, push, scrape, clock, metric } = await exporter({ metric_expiration: '1m' });
+  const { stop, push, scrape, clock, metric } = await exporter({ metric_expiration: '1m' });
   try {
     await push(request([gaugeOf('queue.depth', ['a', 1])]));
     await clock.advance(30_000);
@@ -179,12 +180,12 @@ test('series not updated within metric_expiration are removed on the timer, with
     assert.equal(await metric('sluice_exporter_prometheus_series_expired_total'), 3);
     assert.equal((await scrape()).text, '', 'the first scrape finds nothing left');
   } finally {
-    await e.shutdown(Date.now());
+    await stop();
   }
 });
 
 test('at max_series new series are dropped and counted, held ones keep updating; one warning per time the cap is reached', async () => {
-  const { e, push, scrape, clock, metric, logs } = await exporter({ max_series: 3, metric_expiration: '1m' });
+  const { stop, push, scrape, clock, metric, logs } = await exporter({ max_series: 3, metric_expiration: '1m' });
   const warnings = () => logs.lines.filter((l) => l.level === 'warn' && /max_series reached/.test(String(l.msg)));
   const infos = () => logs.lines.filter((l) => l.level === 'info' && /below max_series again/.test(String(l.msg)));
   try {
@@ -218,7 +219,7 @@ test('at max_series new series are dropped and counted, held ones keep updating;
     assert.equal(await metric('sluice_exporter_prometheus_points_dropped_total'), 4);
     assert.equal(warnings().length, 2, 'reaching the cap again warns again');
   } finally {
-    await e.shutdown(Date.now());
+    await stop();
   }
 });
 

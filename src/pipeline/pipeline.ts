@@ -1,13 +1,14 @@
-// A pipeline: one signal, an ordered chain of processors (RxJS operators), then a fan-out.
+// A pipeline: one signal, an ordered chain of processors (RxJS operators), then its fan-out.
 // The source Subject is not a buffer: next() runs the chain synchronously, and every stage that
-// holds data does so in a bounded buffer of its own.
+// holds data does so in a bounded buffer of its own. Processors run on the processor helper,
+// which contains their failures, so the chain itself does not fail.
 import { Subject, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Signal } from '../pdata/types.js';
 import type { Consumer, Processor } from './component.js';
 import type { Envelope } from './envelope.js';
 import { RetryableError } from './errors.js';
-import { deliver, fanOut } from './fanout.js';
+import { deliver } from './fanout.js';
 
 export class Pipeline implements Consumer {
   readonly mutates: boolean;
@@ -21,29 +22,24 @@ export class Pipeline implements Consumer {
     readonly signal: Signal,
     private readonly processors: readonly Processor[],
     processorsMutate: boolean,
-    private readonly next: readonly Consumer[],
+    private readonly next: Consumer,
     private readonly logger: Logger,
   ) {
     this.mutates = processorsMutate;
   }
 
   start(): void {
-    const out = fanOut(this.next);
     const chained = this.processors.reduce((stream, p) => stream.pipe(p.operator), this.source.asObservable());
     this.drained = new Promise<void>((resolve) => {
-      const subscribe = (): void => {
-        this.subscription = chained.subscribe({
-          next: (envelope) => deliver(out, envelope),
-          complete: () => resolve(),
-          error: (err: unknown) => {
-            // A processor broke its contract; keep the pipeline serving rather than dropping every later request.
-            this.logger.error({ err, pipeline: this.id }, 'processor chain failed; resubscribing');
-            if (this.closed) resolve();
-            else subscribe();
-          },
-        });
-      };
-      subscribe();
+      this.subscription = chained.subscribe({
+        next: (envelope) => deliver(this.next, envelope),
+        complete: () => resolve(),
+        error: (err: unknown) => {
+          this.logger.error({ err, pipeline: this.id }, 'processor chain failed; the pipeline stops taking data');
+          this.closed = true;
+          resolve();
+        },
+      });
     });
   }
 

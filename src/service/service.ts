@@ -1,32 +1,32 @@
-// Builds the component graph from a validated config, starts it consumers-first and stops it
-// producers-first: receivers stop accepting, pipelines flush, exporters drain until the deadline.
+// Runs the component graph of a validated config (graph.ts): creates every node's component,
+// starts them downstream-first and stops them upstream-first, so receivers stop accepting,
+// processors and connectors flush into a downstream that still runs, and exporters drain last.
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
-import type { Signal } from '../pdata/types.js';
 import type {
   ComponentKind,
   ComponentStatus,
-  Connector,
   ConnectorFactory,
   Consumer,
   CreateSettings,
-  Exporter,
   ExporterFactory,
   Extension,
   ExtensionFactory,
   Lifecycle,
   Processor,
   ProcessorFactory,
-  Receiver,
   ReceiverFactory,
+  Receiver,
   ServiceHost,
 } from '../pipeline/component.js';
 import { fanOut } from '../pipeline/fanout.js';
 import { Pipeline } from '../pipeline/pipeline.js';
-import { sameConfig, type ComponentConfig, type PipelineConfig, type ServiceConfig } from '../config/types.js';
+import { sameConfig, type ComponentConfig, type ServiceConfig } from '../config/types.js';
+import type { Signal } from '../pdata/types.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
+import { ComponentGraph, nodeKey, type GraphNode } from './graph.js';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -34,10 +34,16 @@ export interface ServiceOptions {
   scheduler?: SchedulerLike;
 }
 
-interface Started<T extends Lifecycle> {
-  id: string;
-  kind: ComponentKind;
-  instance: T;
+/** What runs for one node: a component instance, or the pipeline entry / fan-out the service itself provides. */
+interface Running {
+  node: GraphNode;
+  /** The component to start and stop (none for fan-outs). */
+  lifecycle?: Lifecycle;
+  /** Where upstream nodes hand data to this node. */
+  consumer?: Consumer;
+  pipeline?: Pipeline;
+  /** The kind reported to health_check. */
+  kind?: ComponentKind;
 }
 
 export class Service implements ServiceHost {
@@ -46,16 +52,12 @@ export class Service implements ServiceHost {
   private readonly scheduler: SchedulerLike;
   private readonly logger: Logger;
   private readonly statuses = new Map<string, ComponentStatus>();
-  private readonly extensions: Started<Extension>[] = [];
-  private readonly exporters = new Map<string, Started<Exporter>>();
-  private readonly connectors = new Map<string, Started<Connector>>();
-  private readonly pipelines = new Map<string, { pipeline: Pipeline; processors: Started<Processor>[] }>();
-  /** Pipelines in the order data flows through them (a connector's upstream before its downstream). */
-  private readonly pipelineOrder: string[] = [];
-  private readonly receivers: Started<Receiver>[] = [];
-  /** Processors with one instance per id across pipelines (factory.shared). */
-  private readonly sharedProcessors = new Map<string, Started<Processor> & { mutates: boolean }>();
-  /** Components already started or stopped, so a shared one goes through each only once. */
+  private readonly graph: ComponentGraph;
+  private readonly running = new Map<string, Running>();
+  private readonly extensions: { id: string; instance: Extension }[] = [];
+  /** Processors with one instance per id across pipelines (factory.shared), and how many nodes use each. */
+  private readonly sharedProcessors = new Map<string, { instance: Processor; nodes: number }>();
+  /** Components already started or stopped, so one shared by several nodes goes through each once. */
   private readonly lifecycleDone = new WeakMap<Lifecycle, 'started' | 'stopped'>();
   private metricsServer: { port: number; close(): Promise<void> } | undefined;
 
@@ -66,6 +68,7 @@ export class Service implements ServiceHost {
     this.logger = options.logger;
     this.telemetry = options.telemetry ?? new Telemetry();
     this.scheduler = options.scheduler ?? asyncScheduler;
+    this.graph = new ComponentGraph(config);
   }
 
   componentStatuses(): ComponentStatus[] {
@@ -86,7 +89,7 @@ export class Service implements ServiceHost {
 
   /** A started receiver instance, by id (tests use it to learn bound ports). */
   receiver(id: string): Receiver | undefined {
-    return this.receivers.find((r) => r.id === id)?.instance;
+    return this.running.get(nodeKey.receiver(id))?.lifecycle;
   }
 
   async start(): Promise<void> {
@@ -97,25 +100,16 @@ export class Service implements ServiceHost {
       }
       for (const id of service.extensions) {
         const cc = this.config.extensions.get(id)!;
-        const factory = cc.factory as ExtensionFactory;
-        const instance = factory.create(this.settings(cc), cc.config, this);
-        await this.startComponent({ id, kind: 'extension', instance }, this.extensions);
+        const instance = (cc.factory as ExtensionFactory).create(this.settings(cc), cc.config, this);
+        await this.startComponent(id, 'extension', instance);
+        this.extensions.push({ id, instance });
       }
-      // Consumers first: the receivers' targets must be ready before the first byte arrives.
-      for (const p of service.pipelines) this.buildPipeline(p, []);
-      for (const e of this.exporters.values()) await this.startComponent(e);
-      for (const c of this.connectors.values()) await this.startComponent(c);
-      for (const id of this.pipelineOrder) {
-        const { pipeline, processors } = this.pipelines.get(id)!;
-        for (const p of processors) await this.startComponent(p);
-        pipeline.start();
-      }
-      for (const [id, cc] of this.config.receivers) {
-        const next = this.receiverConsumers(id);
-        if (Object.keys(next).length === 0) continue;
-        const factory = cc.factory as ReceiverFactory;
-        const instance = factory.create(this.settings(cc), cc.config, next);
-        await this.startComponent({ id, kind: 'receiver', instance }, this.receivers);
+      // Downstream first: whatever a node hands data to is built and running before it is.
+      for (const node of [...this.graph.order].reverse()) {
+        const running = this.build(node);
+        this.running.set(node.key, running);
+        if (running.lifecycle && running.kind) await this.startComponent(node.id, running.kind, running.lifecycle);
+        running.pipeline?.start();
       }
     } catch (err) {
       this.logger.error({ err }, 'start failed; shutting down what was started');
@@ -154,9 +148,9 @@ export class Service implements ServiceHost {
   }
 
   private processorInstances(id: string): Processor[] {
-    const shared = this.sharedProcessors.get(id);
-    if (shared) return [shared.instance];
-    return [...this.pipelines.values()].flatMap(({ processors }) => processors.filter((p) => p.id === id).map((p) => p.instance));
+    const instances = new Set<Processor>();
+    for (const r of this.running.values()) if (r.node.kind === 'processor' && r.node.id === id) instances.add(r.lifecycle as Processor);
+    return [...instances];
   }
 
   private shutdownPromise: Promise<void> | undefined;
@@ -169,55 +163,69 @@ export class Service implements ServiceHost {
 
   private async doShutdown(): Promise<void> {
     this.phase = 'stopping';
-    const deadline = Date.now() + this.config.service.shutdownTimeoutMs;
+    const deadline = this.scheduler.now() + this.config.service.shutdownTimeoutMs;
     this.logger.info({ timeout_ms: this.config.service.shutdownTimeoutMs }, 'shutdown: receivers stop accepting');
-    // Not awaited yet: requests in flight are answered only once the pipelines below flush what
-    // they hold, so waiting for the receivers first would stall until the deadline.
-    const receiversStopped = Promise.all(this.receivers.map((r) => this.stopAll([r], deadline)));
-    // Upstream pipelines first, so what a connector forwards is still taken downstream.
-    for (const id of this.pipelineOrder) {
-      const { pipeline, processors } = this.pipelines.get(id)!;
-      await pipeline.close();
-      await this.stopAll(processors, deadline);
-      pipeline.dispose();
-    }
-    await this.stopAll([...this.connectors.values()], deadline);
-    await receiversStopped;
-    this.logger.info('shutdown: draining exporter queues');
-    await this.stopAll([...this.exporters.values()], deadline);
-    await this.stopAll([...this.extensions].reverse(), deadline);
+    const stopped = new Map<string, Promise<void>>();
+    // Each node stops once everything upstream of it has, so what it flushes is still taken
+    // downstream. Receivers only need to have stopped accepting: a request in flight is answered
+    // once the pipelines behind it flush, so waiting for receivers to finish first would stall.
+    const stop = (node: GraphNode): Promise<void> => {
+      let done = stopped.get(node.key);
+      if (!done) {
+        const upstream = this.graph.upstream(node.key).filter((u) => u.kind !== 'receiver');
+        done = Promise.all(upstream.map(stop)).then(() => this.stopNode(node, deadline));
+        stopped.set(node.key, done);
+      }
+      return done;
+    };
+    // In data order, so receivers begin to stop first.
+    await Promise.all(this.graph.order.filter((n) => this.running.has(n.key)).map(stop));
+    for (const { id, instance } of [...this.extensions].reverse()) await this.stopComponent(id, 'extension', instance, deadline);
     await this.metricsServer?.close();
     this.phase = 'stopped';
     this.logger.info('shutdown complete');
   }
 
-  private async stopAll(components: Started<Lifecycle>[], deadline: number): Promise<void> {
-    for (const c of components) {
-      if (this.lifecycleDone.get(c.instance) === 'stopped') continue;
-      this.lifecycleDone.set(c.instance, 'stopped');
-      this.reportStatus(c.id, c.kind, 'stopping');
-      try {
-        await c.instance.shutdown(deadline);
-        this.reportStatus(c.id, c.kind, 'stopped');
-      } catch (err) {
-        this.reportStatus(c.id, c.kind, 'permanent_error', String(err));
-        this.logger.error({ err, kind: c.kind, component: c.id }, 'component failed to shut down cleanly');
-      }
+  private async stopNode(node: GraphNode, deadline: number): Promise<void> {
+    const running = this.running.get(node.key)!;
+    if (running.pipeline) {
+      await running.pipeline.close();
+      running.pipeline.dispose();
+      return;
+    }
+    if (!running.lifecycle || !running.kind) return;
+    if (node.kind === 'processor') {
+      // The pipeline's close has already completed the operator; a shared instance stops with the last pipeline using it.
+      const shared = this.sharedProcessors.get(node.id);
+      if (shared && --shared.nodes > 0) return;
+    }
+    await this.stopComponent(node.id, running.kind, running.lifecycle, deadline);
+  }
+
+  private async stopComponent(id: string, kind: ComponentKind, instance: Lifecycle, deadline: number): Promise<void> {
+    if (this.lifecycleDone.get(instance) === 'stopped') return;
+    this.lifecycleDone.set(instance, 'stopped');
+    this.reportStatus(id, kind, 'stopping');
+    try {
+      await instance.shutdown(deadline);
+      this.reportStatus(id, kind, 'stopped');
+    } catch (err) {
+      this.reportStatus(id, kind, 'permanent_error', String(err));
+      this.logger.error({ err, kind, component: id }, 'component failed to shut down cleanly');
     }
   }
 
-  private async startComponent<T extends Lifecycle>(c: Started<T>, list?: Started<T>[]): Promise<void> {
-    if (this.lifecycleDone.has(c.instance)) return;
-    this.lifecycleDone.set(c.instance, 'started');
-    this.reportStatus(c.id, c.kind, 'starting');
+  private async startComponent(id: string, kind: ComponentKind, instance: Lifecycle): Promise<void> {
+    if (this.lifecycleDone.has(instance)) return;
+    this.lifecycleDone.set(instance, 'started');
+    this.reportStatus(id, kind, 'starting');
     try {
-      await c.instance.start();
+      await instance.start();
     } catch (err) {
-      this.reportStatus(c.id, c.kind, 'permanent_error', String(err));
-      throw new Error(`${c.kind} ${c.id} failed to start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      this.reportStatus(id, kind, 'permanent_error', String(err));
+      throw new Error(`${kind} ${id} failed to start: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
-    list?.push(c);
-    this.reportStatus(c.id, c.kind, 'ok');
+    this.reportStatus(id, kind, 'ok');
   }
 
   private settings(cc: ComponentConfig): CreateSettings {
@@ -231,85 +239,53 @@ export class Service implements ServiceHost {
     };
   }
 
-  /** Builds a pipeline after everything it feeds; `path` detects connector cycles. */
-  private buildPipeline(p: PipelineConfig, path: string[]): Pipeline {
-    const built = this.pipelines.get(p.id);
-    if (built) return built.pipeline;
-    if (path.includes(p.id)) throw new Error(`connector cycle: ${[...path, p.id].join(' -> ')}`);
-    const next: Consumer[] = p.exporters.map((id) =>
-      this.config.connectors.has(id) ? this.connector(id, p.signal, [...path, p.id]) : this.exporter(id, p.signal),
-    );
-    const processors = p.processors.map((id) => {
-      const cc = this.config.processors.get(id)!;
-      const factory = cc.factory as ProcessorFactory;
-      let started = factory.shared ? this.sharedProcessors.get(id) : undefined;
-      if (!started) {
-        started = { id, kind: 'processor' as const, instance: factory.create(this.settings(cc), cc.config, p.signal), mutates: factory.mutates };
-        if (factory.shared) this.sharedProcessors.set(id, started);
+  /** Creates what runs for a node; everything downstream of it already exists. */
+  private build(node: GraphNode): Running {
+    const cc = node.component;
+    switch (node.kind) {
+      case 'exporter': {
+        const instance = (cc!.factory as ExporterFactory).create(this.settings(cc!), cc!.config, node.signal!);
+        return { node, lifecycle: instance, consumer: instance, kind: 'exporter' };
       }
-      return started;
-    });
-    const pipeline = new Pipeline(
-      p.id,
-      p.signal,
-      processors.map((x) => x.instance),
-      processors.some((x) => x.mutates),
-      next,
-      componentLogger(this.logger, 'pipeline', p.id),
-    );
-    this.pipelines.set(p.id, { pipeline, processors });
-    this.pipelineOrder.unshift(p.id);
-    return pipeline;
-  }
-
-  private exporter(id: string, signal: Signal): Exporter {
-    const key = `${id}\u0000${signal}`;
-    let e = this.exporters.get(key);
-    if (!e) {
-      const cc = this.config.exporters.get(id)!;
-      const instance = (cc.factory as ExporterFactory).create(this.settings(cc), cc.config, signal);
-      e = { id, kind: 'exporter', instance };
-      this.exporters.set(key, e);
-    }
-    return e.instance;
-  }
-
-  /** One connector instance per (id, exporter-side signal, receiver-side signal), as in the Collector. */
-  private connector(id: string, from: Signal, path: string[]): Consumer {
-    const downstream = this.config.service.pipelines.filter((q) => q.receivers.includes(id));
-    const bySignal = new Map<Signal, Map<string, Consumer>>();
-    for (const q of downstream) {
-      const pipelines = bySignal.get(q.signal) ?? new Map<string, Consumer>();
-      pipelines.set(q.id, this.buildPipeline(q, path));
-      bySignal.set(q.signal, pipelines);
-    }
-    const cc = this.config.connectors.get(id)!;
-    const factory = cc.factory as ConnectorFactory;
-    const instances: Consumer[] = [];
-    for (const [to, pipelines] of bySignal) {
-      if (!factory.pairs.some(([f, t]) => f === from && t === to)) continue;
-      const key = `${id}\u0000${from}\u0000${to}`;
-      let c = this.connectors.get(key);
-      if (!c) {
+      case 'connector': {
+        const pipelines = new Map<string, Consumer>(this.graph.downstream(node.key).map((p) => [p.id, this.consumerOf(p)]));
         const targets = { all: fanOut([...pipelines.values()]), pipelines };
-        c = { id, kind: 'connector', instance: factory.create(this.settings(cc), cc.config, from, to, targets) };
-        this.connectors.set(key, c);
+        const instance = (cc!.factory as ConnectorFactory).create(this.settings(cc!), cc!.config, node.signal!, node.to!, targets);
+        return { node, lifecycle: instance, consumer: instance, kind: 'connector' };
       }
-      instances.push(c.instance);
+      case 'fanout':
+        return { node, consumer: fanOut(this.graph.downstream(node.key).map((n) => this.consumerOf(n))) };
+      case 'processor':
+        return { node, lifecycle: this.processor(cc!, node.signal!), kind: 'processor' };
+      case 'pipeline': {
+        const p = node.pipeline!;
+        const processors = p.processors.map((id, i) => this.running.get(nodeKey.processor(p.id, i, id))!.lifecycle as Processor);
+        const mutates = p.processors.some((id) => (this.config.processors.get(id)!.factory as ProcessorFactory).mutates);
+        const pipeline = new Pipeline(p.id, p.signal, processors, mutates, this.consumerOf(this.graph.node(nodeKey.fanout(p.id))), componentLogger(this.logger, 'pipeline', p.id));
+        return { node, consumer: pipeline, pipeline };
+      }
+      case 'receiver': {
+        const bySignal = new Map<Signal, Consumer[]>();
+        for (const entry of this.graph.downstream(node.key)) bySignal.set(entry.signal!, [...(bySignal.get(entry.signal!) ?? []), this.consumerOf(entry)]);
+        const next = Object.fromEntries([...bySignal].map(([signal, consumers]) => [signal, fanOut(consumers)]));
+        const instance = (cc!.factory as ReceiverFactory).create(this.settings(cc!), cc!.config, next);
+        return { node, lifecycle: instance, kind: 'receiver' };
+      }
     }
-    return fanOut(instances);
   }
 
-  private receiverConsumers(id: string): Partial<Record<Signal, Consumer>> {
-    const next: Partial<Record<Signal, Consumer>> = {};
-    const bySignal = new Map<Signal, Consumer[]>();
-    for (const p of this.config.service.pipelines) {
-      if (!p.receivers.includes(id)) continue;
-      const list = bySignal.get(p.signal) ?? [];
-      list.push(this.pipelines.get(p.id)!.pipeline);
-      bySignal.set(p.signal, list);
-    }
-    for (const [signal, consumers] of bySignal) next[signal] = fanOut(consumers);
-    return next;
+  private processor(cc: ComponentConfig, signal: Signal): Processor {
+    const factory = cc.factory as ProcessorFactory;
+    if (!factory.shared) return factory.create(this.settings(cc), cc.config, signal);
+    let shared = this.sharedProcessors.get(cc.id);
+    if (!shared) this.sharedProcessors.set(cc.id, (shared = { instance: factory.create(this.settings(cc), cc.config, signal), nodes: 0 }));
+    shared.nodes++;
+    return shared.instance;
+  }
+
+  private consumerOf(node: GraphNode): Consumer {
+    const consumer = this.running.get(node.key)?.consumer;
+    if (!consumer) throw new Error(`${node.key} is consumed before it was built`);
+    return consumer;
   }
 }

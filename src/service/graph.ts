@@ -1,0 +1,155 @@
+// The component graph of a configuration, as the Collector's service/internal/graph: one node per
+// receiver, per pipeline (its entry, where receivers hand data in), per processor of each pipeline,
+// per pipeline fan-out, per exporter and signal, and per connector and signal pair; edges follow
+// the data. The service starts nodes downstream-first and stops them upstream-first, so whatever a
+// node flushes while stopping still finds its downstream running. Nodes are identified by key and
+// carry their config, so two graphs can be compared node by node.
+import type { Signal } from '../pdata/types.js';
+import type { ConnectorFactory } from '../pipeline/component.js';
+import type { ComponentConfig, PipelineConfig, ServiceConfig } from '../config/types.js';
+
+export type NodeKind = 'receiver' | 'pipeline' | 'processor' | 'fanout' | 'exporter' | 'connector';
+
+export interface GraphNode {
+  /** Unique in the graph, stable across configs: `exporter:otlp/tempo:traces`, `processor:traces/in:batch`. */
+  readonly key: string;
+  readonly kind: NodeKind;
+  /** The component id (the pipeline id for pipeline and fan-out nodes). */
+  readonly id: string;
+  /** The pipeline a pipeline, processor or fan-out node belongs to. */
+  readonly pipeline?: PipelineConfig;
+  /** The component's config (undefined for pipeline and fan-out nodes, which have none of their own). */
+  readonly component?: ComponentConfig;
+  /** Exporters and processors: their pipeline's signal. Connectors: the exporter-side signal. */
+  readonly signal?: Signal;
+  /** Connectors: the receiver-side signal. */
+  readonly to?: Signal;
+}
+
+export class GraphCycleError extends Error {
+  constructor(readonly pipelines: string[]) {
+    super(`the pipelines form a cycle through their connectors: ${pipelines.join(' -> ')}`);
+    this.name = 'GraphCycleError';
+  }
+}
+
+export const nodeKey = {
+  receiver: (id: string) => `receiver:${id}`,
+  pipeline: (pipeline: string) => `pipeline:${pipeline}`,
+  processor: (pipeline: string, index: number, id: string) => `processor:${pipeline}:${index}:${id}`,
+  fanout: (pipeline: string) => `fanout:${pipeline}`,
+  exporter: (id: string, signal: Signal) => `exporter:${id}:${signal}`,
+  connector: (id: string, from: Signal, to: Signal) => `connector:${id}:${from}:${to}`,
+};
+
+export class ComponentGraph {
+  private readonly nodeMap = new Map<string, GraphNode>();
+  private readonly next = new Map<string, string[]>();
+  private readonly prev = new Map<string, string[]>();
+  /** Upstream first; computed once the graph is complete. */
+  readonly order: readonly GraphNode[];
+
+  constructor(config: ServiceConfig) {
+    for (const p of config.service.pipelines) this.addPipeline(config, p);
+    this.order = this.sort();
+  }
+
+  get nodes(): ReadonlyMap<string, GraphNode> {
+    return this.nodeMap;
+  }
+
+  node(key: string): GraphNode {
+    const node = this.nodeMap.get(key);
+    if (!node) throw new Error(`no node ${key} in the component graph`);
+    return node;
+  }
+
+  downstream(key: string): GraphNode[] {
+    return (this.next.get(key) ?? []).map((k) => this.node(k));
+  }
+
+  upstream(key: string): GraphNode[] {
+    return (this.prev.get(key) ?? []).map((k) => this.node(k));
+  }
+
+  private addPipeline(config: ServiceConfig, p: PipelineConfig): void {
+    const entry = this.add({ key: nodeKey.pipeline(p.id), kind: 'pipeline', id: p.id, pipeline: p, signal: p.signal });
+    for (const id of p.receivers) {
+      if (config.connectors.has(id)) continue;
+      const receiver = this.add({ key: nodeKey.receiver(id), kind: 'receiver', id, component: config.receivers.get(id) });
+      this.link(receiver, entry);
+    }
+    let last = entry;
+    p.processors.forEach((id, index) => {
+      const processor = this.add({ key: nodeKey.processor(p.id, index, id), kind: 'processor', id, pipeline: p, component: config.processors.get(id), signal: p.signal });
+      this.link(last, processor);
+      last = processor;
+    });
+    const fanout = this.add({ key: nodeKey.fanout(p.id), kind: 'fanout', id: p.id, pipeline: p, signal: p.signal });
+    this.link(last, fanout);
+    for (const id of p.exporters) {
+      const connector = config.connectors.get(id);
+      if (!connector) {
+        this.link(fanout, this.add({ key: nodeKey.exporter(id, p.signal), kind: 'exporter', id, component: config.exporters.get(id), signal: p.signal }));
+        continue;
+      }
+      const factory = connector.factory as ConnectorFactory;
+      for (const q of config.service.pipelines) {
+        if (!q.receivers.includes(id) || !factory.pairs.some(([from, to]) => from === p.signal && to === q.signal)) continue;
+        const node = this.add({ key: nodeKey.connector(id, p.signal, q.signal), kind: 'connector', id, component: connector, signal: p.signal, to: q.signal });
+        this.link(fanout, node);
+        this.link(node, this.add({ key: nodeKey.pipeline(q.id), kind: 'pipeline', id: q.id, pipeline: q, signal: q.signal }));
+      }
+    }
+  }
+
+  private add(node: GraphNode): GraphNode {
+    const existing = this.nodeMap.get(node.key);
+    if (existing) return existing;
+    this.nodeMap.set(node.key, node);
+    return node;
+  }
+
+  private link(from: GraphNode, to: GraphNode): void {
+    const out = this.next.get(from.key) ?? [];
+    if (out.includes(to.key)) return;
+    out.push(to.key);
+    this.next.set(from.key, out);
+    this.prev.set(to.key, [...(this.prev.get(to.key) ?? []), from.key]);
+  }
+
+  /** Kahn's algorithm, keeping config order among independent nodes; a leftover means a cycle. */
+  private sort(): GraphNode[] {
+    const pending = new Map<string, number>();
+    for (const key of this.nodeMap.keys()) pending.set(key, this.prev.get(key)?.length ?? 0);
+    const ready = [...this.nodeMap.keys()].filter((k) => pending.get(k) === 0);
+    const order: GraphNode[] = [];
+    while (ready.length > 0) {
+      const key = ready.shift()!;
+      order.push(this.node(key));
+      for (const next of this.next.get(key) ?? []) {
+        const left = pending.get(next)! - 1;
+        pending.set(next, left);
+        if (left === 0) ready.push(next);
+      }
+    }
+    if (order.length < this.nodeMap.size) throw new GraphCycleError(this.cyclePipelines(new Set([...pending].filter(([, n]) => n > 0).map(([k]) => k))));
+    return order;
+  }
+
+  /** The pipelines along one cycle among the nodes left unsorted, in data order, the first repeated at the end. */
+  private cyclePipelines(left: Set<string>): string[] {
+    const start = [...left][0]!;
+    const trail: string[] = [];
+    const seen = new Map<string, number>();
+    for (let key = start; !seen.has(key); ) {
+      seen.set(key, trail.length);
+      trail.push(key);
+      key = (this.next.get(key) ?? []).find((k) => left.has(k))!;
+      if (seen.has(key)) trail.push(key);
+    }
+    const loop = trail.slice(seen.get(trail[trail.length - 1]!)!, -1);
+    const pipelines = loop.map((k) => this.node(k)).filter((n) => n.kind === 'pipeline').map((n) => n.id);
+    return [...pipelines, pipelines[0]!];
+  }
+}

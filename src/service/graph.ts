@@ -137,18 +137,20 @@ export class ComponentGraph {
     return order;
   }
 
-  /** The pipelines along one cycle among the nodes left unsorted, in data order, the first repeated at the end. */
+  /**
+   * The pipelines along one cycle among the nodes left unsorted, in data order, the first repeated at
+   * the end. Every node left has a predecessor left, so walking upstream must come round to a node seen.
+   */
   private cyclePipelines(left: Set<string>): string[] {
-    const start = [...left][0]!;
     const trail: string[] = [];
     const seen = new Map<string, number>();
-    for (let key = start; !seen.has(key); ) {
+    let key = [...left][0]!;
+    while (!seen.has(key)) {
       seen.set(key, trail.length);
       trail.push(key);
-      key = (this.next.get(key) ?? []).find((k) => left.has(k))!;
-      if (seen.has(key)) trail.push(key);
+      key = this.prev.get(key)!.find((k) => left.has(k))!;
     }
-    const loop = trail.slice(seen.get(trail[trail.length - 1]!)!, -1);
+    const loop = trail.slice(seen.get(key)).reverse();
     const pipelines = loop.map((k) => this.node(k)).filter((n) => n.kind === 'pipeline').map((n) => n.id);
     return [...pipelines, pipelines[0]!];
   }

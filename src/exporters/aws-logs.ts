@@ -10,6 +10,8 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { Logger } from 'pino';
+import type { EncodingSender } from '../pipeline/exporter-helper.js';
+import type { Signal, SignalData } from '../pdata/types.js';
 import { awsClientConfig, classifyAwsError, type AwsConnection } from './aws-client.js';
 
 export interface LogEvent {
@@ -106,5 +108,25 @@ export class LogEventWriter {
 
   destroy(): void {
     this.client.destroy();
+  }
+}
+
+/** What the CloudWatch Logs senders share: one PutLogEvents call per batch of events; each turns its own signal into batches. */
+export abstract class LogBatchSender<S extends Signal> implements EncodingSender<S, LogBatch> {
+  constructor(private readonly writer: LogEventWriter) {}
+
+  abstract encode(data: SignalData[S]): LogBatch[];
+
+  send(batch: LogBatch, _context: unknown, abort: AbortSignal): Promise<void> {
+    return this.writer.put(batch, abort);
+  }
+
+  /** Events: for awsemf the nearest countable thing to the points they carry. */
+  itemsOf(batch: LogBatch): number {
+    return batch.events.length;
+  }
+
+  async shutdown(): Promise<void> {
+    this.writer.destroy();
   }
 }

@@ -67,6 +67,9 @@ export interface ExportSender<S extends Signal, R = SignalData[S]> {
   shutdown?(): Promise<void>;
 }
 
+/** A sender that encodes its requests itself; their type is then its own. */
+export type EncodingSender<S extends Signal, R> = ExportSender<S, R> & Required<Pick<ExportSender<S, R>, 'encode'>>;
+
 /** A queued batch and how far its sending has got: the progress belongs to this record, never to the data object, which may be queued twice. */
 interface Batch<S extends Signal, R> {
   data: SignalData[S];
@@ -82,7 +85,7 @@ interface Batch<S extends Signal, R> {
 }
 
 export function createExporter<S extends Signal>(settings: CreateSettings, signal: S, helper: ExporterHelperConfig, sender: ExportSender<S>): Exporter;
-export function createExporter<S extends Signal, R>(settings: CreateSettings, signal: S, helper: ExporterHelperConfig, sender: ExportSender<S, R> & Required<Pick<ExportSender<S, R>, 'encode'>>): Exporter;
+export function createExporter<S extends Signal, R>(settings: CreateSettings, signal: S, helper: ExporterHelperConfig, sender: EncodingSender<S, R>): Exporter;
 export function createExporter<S extends Signal, R>(settings: CreateSettings, signal: S, helper: ExporterHelperConfig, sender: ExportSender<S, R>): Exporter {
   return new HelperExporter(settings, signal, helper, sender);
 }

@@ -1,8 +1,9 @@
 // The exporter helper on virtual time: retries, back-off, Retry-After, giving up, the bounded
-// queue and its acks, timeouts, consumer concurrency and the shutdown drain.
+// queue and its acks, timeouts, consumer concurrency, the shutdown drain, batches sent as several
+// requests (progress kept per queued batch), encode failures and the health reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createExporter, exporterHelperConfig, type ExportSender, type ExporterHelperConfig } from '../../src/pipeline/exporter-helper.js';
+import { createExporter, exporterHelperConfig, type EncodingSender, type ExportSender, type ExporterHelperConfig } from '../../src/pipeline/exporter-helper.js';
 import { createEnvelope, receiverContext, type Envelope } from '../../src/pipeline/envelope.js';
 import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
 import { s } from '../../src/config/schema.js';
@@ -33,10 +34,10 @@ interface Outcome {
   error?: Error;
 }
 
-function envelope(spans = 2): Outcome {
+function envelope(spans = 2, data = traces(spans)): Outcome {
   const outcome = {} as Outcome;
   outcome.state = 'pending';
-  outcome.envelope = createEnvelope('traces', traces(spans), receiverContext('otlp'), {
+  outcome.envelope = createEnvelope('traces', data, receiverContext('otlp'), {
     ack: () => (outcome.state = 'acked'),
     nack: (err) => {
       outcome.state = 'nacked';
@@ -328,4 +329,150 @@ test('the shutdown deadline is read on the scheduler clock, not the wall clock',
   await clock.advance(1);
   assert.equal(done, true, 'cut at the deadline');
   assert.equal(await counter(telemetry, 'otelcol_exporter_send_failed_spans'), 3);
+});
+
+/** Splits a batch into one request per span name and answers each post with `answer(name, post)`. */
+class SplittingSender implements EncodingSender<'traces', string[]> {
+  readonly posts: string[] = [];
+  encodes = 0;
+  constructor(private readonly answer: (name: string, post: number) => Promise<void> | void) {}
+  encode(data: TracesData): string[][] {
+    this.encodes++;
+    return data.resourceSpans[0]!.scopeSpans[0]!.spans.map((span) => [span.name!]);
+  }
+  async send(request: string[]): Promise<void> {
+    this.posts.push(request[0]!);
+    await this.answer(request[0]!, this.posts.length - 1);
+  }
+  itemsOf(request: string[]): number {
+    return request.length;
+  }
+}
+
+function setupSplitting(config: ExporterHelperConfig, answer: (name: string, post: number) => Promise<void> | void) {
+  const clock = new VirtualClock();
+  const telemetry = new Telemetry();
+  const statuses: Array<[string, string | undefined]> = [];
+  const sender = new SplittingSender(answer);
+  const exporter = createExporter(
+    { id: ID, kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: (status, error) => statuses.push([status, error]) },
+    'traces',
+    config,
+    sender,
+  );
+  return { clock, telemetry, statuses, sender, exporter };
+}
+
+const noQueue = (retry: Record<string, unknown> = {}) => helperConfig({ sending_queue: { enabled: false }, retry_on_failure: { initial_interval: '1s', randomization_factor: 0, ...retry } });
+
+test('a retry resumes at the request that failed: accepted requests are not sent again, and the batch is encoded once', async () => {
+  const failOnce = new Set(['op-2']);
+  const { clock, telemetry, sender, exporter } = setupSplitting(noQueue(), (name) => {
+    if (failOnce.delete(name)) throw new RetryableError('busy');
+  });
+  const e = envelope(4);
+  exporter.consume(e.envelope);
+  await clock.advance(1000);
+  assert.equal(e.state, 'acked');
+  assert.deepEqual(sender.posts, ['op-0', 'op-1', 'op-2', 'op-2', 'op-3']);
+  assert.equal(sender.encodes, 1, 'the retry re-sends the same requests instead of encoding again');
+  assert.equal(await counter(telemetry, 'otelcol_exporter_sent_spans'), 4);
+});
+
+test('the same data object queued twice is two batches, each with its own progress', async () => {
+  const failures = new Map([['op-1', 1]]);
+  const { clock, sender, exporter } = setupSplitting(noQueue(), async (name) => {
+    // Both batches are under way at once: the first fails at op-1 while the second is still sending.
+    await delay(clock.scheduler, 10);
+    const left = failures.get(name) ?? 0;
+    if (left > 0) {
+      failures.set(name, left - 1);
+      throw new RetryableError('busy');
+    }
+  });
+  const data = traces(3);
+  const first = envelope(3, data);
+  const second = envelope(3, data);
+  exporter.consume(first.envelope);
+  exporter.consume(second.envelope);
+  await clock.advance(5000);
+  assert.deepEqual([first.state, second.state], ['acked', 'acked']);
+  const count = (name: string) => sender.posts.filter((p) => p === name).length;
+  assert.deepEqual(['op-0', 'op-1', 'op-2'].map(count), [2, 3, 2], 'each batch sends every request once, plus the one retry of op-1');
+  assert.equal(sender.encodes, 2);
+});
+
+test('a request refused for good does not hold back the next ones; the batch is refused with the refused items counted', async () => {
+  const { clock, telemetry, sender, exporter } = setupSplitting(noQueue(), (name) => {
+    if (name === 'op-1' || name === 'op-3') throw new PermanentError(`bad ${name}`);
+  });
+  const e = envelope(5);
+  exporter.consume(e.envelope);
+  await clock.advance(0);
+  assert.deepEqual(sender.posts, ['op-0', 'op-1', 'op-2', 'op-3', 'op-4'], 'nothing retried, nothing skipped');
+  assert.equal(e.state, 'nacked');
+  assert.ok(e.error instanceof PermanentError);
+  assert.equal(e.error.message, 'bad op-1', 'the first refusal speaks for the batch');
+  assert.equal(e.error.rejectedItems, 2);
+  assert.equal(await counter(telemetry, 'otelcol_exporter_sent_spans'), 3);
+  assert.equal(await counter(telemetry, 'otelcol_exporter_send_failed_spans'), 2);
+});
+
+test('giving up after part of a batch went through counts only the rest as failed', async () => {
+  const { clock, telemetry, exporter } = setupSplitting(noQueue({ max_elapsed_time: '3s' }), (name) => {
+    if (name === 'op-2') throw new RetryableError('still down');
+  });
+  const e = envelope(4);
+  exporter.consume(e.envelope);
+  await clock.advance(10_000);
+  assert.equal(e.state, 'nacked');
+  assert.ok(e.error instanceof RetryableError);
+  assert.equal(await counter(telemetry, 'otelcol_exporter_sent_spans'), 2);
+  assert.equal(await counter(telemetry, 'otelcol_exporter_send_failed_spans'), 2);
+});
+
+test('a batch that cannot be encoded is refused for good at once, in every exporter', async () => {
+  const clock = new VirtualClock();
+  const telemetry = new Telemetry();
+  let encodes = 0;
+  const sender: EncodingSender<'traces', Buffer> = {
+    encode: () => {
+      encodes++;
+      throw new RangeError('invalid span id length');
+    },
+    send: () => Promise.resolve(),
+  };
+  const exporter = createExporter({ id: ID, kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: () => {} }, 'traces', noQueue(), sender);
+  const e = envelope(2);
+  exporter.consume(e.envelope);
+  await clock.advance(60_000);
+  assert.equal(e.state, 'nacked');
+  assert.ok(e.error instanceof PermanentError);
+  assert.equal(e.error.message, 'cannot encode traces: invalid span id length');
+  assert.equal(encodes, 1, 'not retried');
+  assert.equal(await counter(telemetry, 'otelcol_exporter_send_failed_spans'), 2);
+});
+
+test('health: recoverable while sends fail and are retried, ok after the next success, permanent when data is refused; silent once shutting down', async () => {
+  let down = true;
+  const { clock, statuses, exporter } = setupSplitting(helperConfig({ retry_on_failure: { initial_interval: '1s', multiplier: 1, randomization_factor: 0, max_elapsed_time: 0 } }), (name) => {
+    if (down) throw new RetryableError('connection refused');
+    if (name === 'bad') throw new PermanentError('HTTP 400: bad');
+  });
+  exporter.consume(envelope(1).envelope);
+  await clock.advance(3000);
+  assert.deepEqual(statuses, [['recoverable_error', 'connection refused']], 'reported once, not at every retry');
+  down = false;
+  await clock.advance(1000);
+  assert.deepEqual(statuses.at(-1), ['ok', undefined]);
+  const bad = traces(1);
+  bad.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.name = 'bad';
+  exporter.consume(envelope(1, bad).envelope);
+  await clock.advance(0);
+  assert.deepEqual(statuses.at(-1), ['permanent_error', 'HTTP 400: bad']);
+  const reported = statuses.length;
+  exporter.consume(envelope(1).envelope);
+  void exporter.shutdown(clock.now() + 1000);
+  await clock.advance(1000);
+  assert.equal(statuses.length, reported, 'the service reports stopping and stopped; a success while draining does not overwrite them');
 });

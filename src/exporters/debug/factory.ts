@@ -1,16 +1,8 @@
 // `debug`: writes what arrives to the log, for trying pipelines out (the Collector's debug exporter).
-import { s, type Infer } from '../../config/schema.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
 import { createExporter, DIRECT_EXPORT } from '../../pipeline/exporter-helper.js';
+import { debugExporterSchema, type DebugExporterConfig } from './config.js';
 import { BatchSampler, DebugSender } from './exporter.js';
-
-const debugExporterSchema = s.object({
-  verbosity: s.enum(['basic', 'normal', 'detailed']).default('basic'),
-  sampling_initial: s.int({ min: 0 }).default(2),
-  sampling_thereafter: s.int({ min: 0 }).default(1),
-});
-
-export type DebugExporterConfig = Infer<typeof debugExporterSchema>;
 
 export const debugExporterFactory: ExporterFactory<DebugExporterConfig> = {
   kind: 'exporter',

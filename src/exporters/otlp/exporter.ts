@@ -1,41 +1,56 @@
 // The OTLP/gRPC sender: encodes a batch, makes one unary Export call, and maps the outcome to
 // the pipeline's retryable / permanent errors as the OTLP specification prescribes.
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { decodeExportResponse, otlpCodecs } from '../../codec/otlp-proto.js';
 import { exportMethodPath } from '../../codec/otlp-grpc.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
-import { PermanentError } from '../../pipeline/errors.js';
-import { unaryCall } from '../grpc-client.js';
+import { baseChannelOptions, grpcCredentials, grpcMetadata, grpcTarget, unaryCall } from '../grpc-client.js';
+import type { OtlpExporterConfig } from './config.js';
 
-export class GrpcSender<S extends Signal> implements ExportSender<S> {
+function channelOptions(config: OtlpExporterConfig): grpc.ChannelOptions {
+  const options: grpc.ChannelOptions = {
+    ...baseChannelOptions(config.tls),
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [config.balancer_name]: {} }] }),
+    'grpc.default_compression_algorithm': config.compression === 'gzip' ? grpc.compressionAlgorithms.gzip : grpc.compressionAlgorithms.identity,
+  };
+  if (config.keepalive.time !== undefined) options['grpc.keepalive_time_ms'] = config.keepalive.time;
+  if (config.keepalive.timeout !== undefined) options['grpc.keepalive_timeout_ms'] = config.keepalive.timeout;
+  if (config.keepalive.permit_without_stream) options['grpc.keepalive_permit_without_calls'] = 1;
+  return options;
+}
+
+export class GrpcSender<S extends Signal> implements ExportSender<S, Buffer> {
   private readonly method: string;
+  private readonly connect: () => grpc.Client;
+  private readonly metadata: grpc.Metadata;
+  /** Connects lazily: the channel exists from start() to shutdown(). */
   private client: grpc.Client | undefined;
 
   constructor(
     private readonly signal: S,
-    /** Connects lazily: the channel exists from start() to shutdown(). */
-    private readonly connect: () => grpc.Client,
-    private readonly metadata: grpc.Metadata,
+    config: OtlpExporterConfig,
     private readonly logger: Logger,
   ) {
     this.method = exportMethodPath(signal);
+    const { target, secure } = grpcTarget(config.endpoint, config.tls);
+    const credentials = grpcCredentials(secure, config.tls);
+    const options = channelOptions(config);
+    this.connect = () => new grpc.Client(target, credentials, options);
+    this.metadata = grpcMetadata(config.headers);
   }
 
   async start(): Promise<void> {
     this.client ??= this.connect();
   }
 
-  async send(data: SignalData[S], _context: unknown, abort: AbortSignal): Promise<void> {
-    let body: Buffer;
-    try {
-      const bytes = otlpCodecs[this.signal].encode(data);
-      body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    } catch (err) {
-      // Data that cannot be encoded now never will be: retrying would only delay the queue.
-      throw new PermanentError(`cannot encode ${this.signal} as OTLP protobuf: ${(err as Error).message}`);
-    }
+  encode(data: SignalData[S]): Buffer[] {
+    const bytes = otlpCodecs[this.signal].encode(data);
+    return [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+  }
+
+  async send(body: Buffer, _context: unknown, abort: AbortSignal): Promise<void> {
     const client = (this.client ??= this.connect());
     this.reportPartialSuccess(await unaryCall(client, this.method, body, this.metadata, abort));
   }

@@ -1,6 +1,6 @@
 // The OTLP/HTTP sender: one POST per batch (protobuf or JSON, optionally gzip), with the status
 // mapping of the OTLP/HTTP specification.
-import http from 'node:http';
+import type http from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -8,59 +8,47 @@ import { decodeExportResponse, otlpCodecs, rpcStatusType } from '../../codec/otl
 import { encodeOtlpJson } from '../../codec/otlp-json.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
-import { PermanentError } from '../../pipeline/errors.js';
-import { httpPost, throwUnlessOk, type HttpReply } from '../http-post.js';
+import { httpPost, keepAliveAgent, throwUnlessOk, type HttpReply } from '../http-post.js';
+import { signalUrl, type OtlpHttpExporterConfig } from './config.js';
 
 const gzipAsync = promisify(gzip);
 
-export interface HttpSenderOptions {
-  url: URL;
-  encoding: 'proto' | 'json';
-  compression: 'gzip' | 'none';
-  headers: Record<string, string>;
-  /** Keep-alive connections, owned by the sender. */
-  agent: http.Agent;
-}
-
-export class HttpSender<S extends Signal> implements ExportSender<S> {
-  private readonly contentType: string;
+export class HttpSender<S extends Signal> implements ExportSender<S, Buffer> {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly headers: http.OutgoingHttpHeaders;
 
   constructor(
     private readonly signal: S,
-    private readonly options: HttpSenderOptions,
+    private readonly config: OtlpHttpExporterConfig,
     private readonly logger: Logger,
   ) {
-    this.contentType = options.encoding === 'json' ? 'application/json' : 'application/x-protobuf';
+    this.url = signalUrl(config, signal);
+    this.agent = keepAliveAgent(this.url, config.tls);
+    this.headers = { ...config.headers, 'content-type': config.encoding === 'json' ? 'application/json' : 'application/x-protobuf', 'user-agent': 'sluice' };
+    if (config.compression === 'gzip') this.headers['content-encoding'] = 'gzip';
   }
 
-  async send(data: SignalData[S], _context: unknown, abort: AbortSignal): Promise<void> {
+  async encode(data: SignalData[S]): Promise<Buffer[]> {
     let body: Buffer;
-    try {
-      if (this.options.encoding === 'json') {
-        body = Buffer.from(encodeOtlpJson(this.signal, data));
-      } else {
-        const bytes = otlpCodecs[this.signal].encode(data);
-        body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      }
-    } catch (err) {
-      // Data that cannot be encoded now never will be: retrying would only delay the queue.
-      throw new PermanentError(`cannot encode ${this.signal} as OTLP/${this.options.encoding}: ${(err as Error).message}`);
+    if (this.config.encoding === 'json') {
+      body = Buffer.from(encodeOtlpJson(this.signal, data));
+    } else {
+      const bytes = otlpCodecs[this.signal].encode(data);
+      body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
-    if (this.options.compression === 'gzip') body = await gzipAsync(body);
-    const reply = await this.post(body, abort);
+    return [this.config.compression === 'gzip' ? await gzipAsync(body) : body];
+  }
+
+  async send(body: Buffer, _context: unknown, abort: AbortSignal): Promise<void> {
+    const reply = await httpPost(this.url, body, this.headers, this.agent, abort);
     throwUnlessOk(reply, { detail: statusMessage(reply) });
     this.reportPartialSuccess(reply);
   }
 
-  private post(body: Buffer, abort: AbortSignal): Promise<HttpReply> {
-    const headers: http.OutgoingHttpHeaders = { ...this.options.headers, 'content-type': this.contentType, 'user-agent': 'sluice' };
-    if (this.options.compression === 'gzip') headers['content-encoding'] = 'gzip';
-    return httpPost(this.options.url, body, headers, this.options.agent, abort);
-  }
-
   /** Called after the queue has drained: closes the kept-alive connections. */
   async shutdown(): Promise<void> {
-    this.options.agent.destroy();
+    this.agent.destroy();
   }
 
   /** Rejected items in a successful reply are the server's final word: log them, never retry. */

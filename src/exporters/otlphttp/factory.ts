@@ -1,54 +1,8 @@
 // `otlphttp`: OTLP over HTTP (protobuf or JSON) to a collector or backend.
-import { s, type Infer } from '../../config/schema.js';
-import type { Signal } from '../../pdata/types.js';
 import type { ExporterFactory } from '../../pipeline/component.js';
-import { createExporter, exporterHelperConfig } from '../../pipeline/exporter-helper.js';
-import { clientTlsSchema } from '../client-tls.js';
-import { keepAliveAgent } from '../http-post.js';
+import { createExporter } from '../../pipeline/exporter-helper.js';
+import { otlpHttpExporterSchema, type OtlpHttpExporterConfig } from './config.js';
 import { HttpSender } from './exporter.js';
-
-const httpUrl = () =>
-  s.string().refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:' ? undefined : `expected an http:// or https:// URL, got "${v}"`;
-    } catch {
-      return `expected an http:// or https:// URL, got "${v}"`;
-    }
-  });
-
-const otlpHttpExporterSchema = s
-  .object({
-    /** Base URL; `/v1/traces`, `/v1/metrics` or `/v1/logs` is appended. */
-    endpoint: httpUrl().optional(),
-    /** Full URLs, used as they are. */
-    traces_endpoint: httpUrl().optional(),
-    metrics_endpoint: httpUrl().optional(),
-    logs_endpoint: httpUrl().optional(),
-    encoding: s.enum(['proto', 'json']).default('proto'),
-    compression: s.enum(['gzip', 'none']).default('gzip'),
-    headers: s.map(s.string()).default({}),
-    tls: clientTlsSchema,
-    ...exporterHelperConfig,
-    // The Collector's HTTP client default, longer than the gRPC exporter's.
-    timeout: s.duration().default(30_000),
-  })
-  .refine((c) =>
-    c.endpoint || c.traces_endpoint || c.metrics_endpoint || c.logs_endpoint
-      ? undefined
-      : 'either "endpoint" or a per-signal endpoint ("traces_endpoint", "metrics_endpoint", "logs_endpoint") is required',
-  );
-
-export type OtlpHttpExporterConfig = Infer<typeof otlpHttpExporterSchema>;
-
-/** The URL a signal is posted to: its own endpoint as-is, else the base endpoint plus `/v1/<signal>`. */
-export function signalUrl(config: OtlpHttpExporterConfig, signal: Signal): URL {
-  const own = config[`${signal}_endpoint`];
-  if (own) return new URL(own);
-  if (!config.endpoint) throw new Error(`no endpoint for ${signal}: set "endpoint" or "${signal}_endpoint"`);
-  const base = config.endpoint.endsWith('/') ? config.endpoint : `${config.endpoint}/`;
-  return new URL(`v1/${signal}`, base);
-}
 
 export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = {
   kind: 'exporter',
@@ -56,10 +10,5 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpExporterConfig> = 
   description: 'sends traces, metrics and logs over OTLP/HTTP (protobuf or JSON)',
   signals: ['traces', 'metrics', 'logs'],
   schema: otlpHttpExporterSchema,
-  create(settings, config, signal) {
-    const url = signalUrl(config, signal);
-    const agent = keepAliveAgent(url, config.tls);
-    const sender = new HttpSender(signal, { url, encoding: config.encoding, compression: config.compression, headers: config.headers, agent }, settings.logger);
-    return createExporter(settings, signal, config, sender);
-  },
+  create: (settings, config, signal) => createExporter(settings, signal, config, new HttpSender(signal, config, settings.logger)),
 };

@@ -43,9 +43,10 @@ const T = Long.fromNumber(Date.now(), true).multiply(1_000_000);
 const START = Long.fromString('1700000000000000000', true);
 const request = (metrics: Metric[]): MetricsData => ({ resourceMetrics: [{ resource: { attributes: [kv('service.name', 'cart')] }, scopeMetrics: [{ metrics }] }] });
 
-function makeExporter(endpoint: string, scheduler = new VirtualTimeScheduler()): Exporter {
+function makeExporter(endpoint: string, scheduler: VirtualTimeScheduler): Exporter {
   const config = awsCloudWatchMetricsExporterFactory.schema.parse(
-    { namespace: 'Sluice/Test', endpoint, sending_queue: { enabled: false }, retry_on_failure: { initial_interval: '1ms', randomization_factor: 0 } },
+    // No request timeout: flushing the virtual clock to fire the retry would fire it too, before the loopback reply arrives.
+    { namespace: 'Sluice/Test', endpoint, timeout: 0, sending_queue: { enabled: false }, retry_on_failure: { initial_interval: '1ms', randomization_factor: 0 } },
     { issues: [] },
   )!;
   return awsCloudWatchMetricsExporterFactory.create({ id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {} }, config, 'metrics');
@@ -99,7 +100,7 @@ test('signed PutMetricData with values, statistic sets, units and dimensions; a 
     assert.deepEqual(byName.get('latency')!.StatisticValues, { SampleCount: 4, Sum: 80, Minimum: 5, Maximum: 35 });
     assert.equal(byName.get('latency')!.Unit, 'Milliseconds');
   } finally {
-    await exporter.shutdown(Date.now());
+    await exporter.shutdown(scheduler.now());
     endpoint.close();
   }
 });
@@ -107,14 +108,15 @@ test('signed PutMetricData with values, statistic sets, units and dimensions; a 
 test('a request signed with the wrong secret is refused with CloudWatch\'s error, as a permanent failure', async () => {
   const endpoint = await startEndpoint(false);
   process.env.AWS_SECRET_ACCESS_KEY = 'not-the-secret';
-  const exporter = makeExporter(endpoint.url);
+  const scheduler = new VirtualTimeScheduler();
+  const exporter = makeExporter(endpoint.url, scheduler);
   try {
     const outcome = await push(exporter, request([{ name: 'cart.size', gauge: { dataPoints: [{ attributes: [], timeUnixNano: T, asDouble: 1, exemplars: [] }] } }]));
     assert.match(outcome, /^nack CloudWatch PutMetricData: .*signature/i);
     assert.equal(endpoint.rejected(), 1, 'not retried');
   } finally {
     process.env.AWS_SECRET_ACCESS_KEY = TEST_SECRET;
-    await exporter.shutdown(Date.now());
+    await exporter.shutdown(scheduler.now());
     endpoint.close();
   }
 });
@@ -155,8 +157,9 @@ test('role_arn: the role is assumed through STS and requests are signed with its
     { namespace: 'Sluice/Test', endpoint: endpoint.url, role_arn: 'arn:aws:iam::123456789012:role/metrics', sending_queue: { enabled: false } },
     { issues: [] },
   )!;
+  const scheduler = new VirtualTimeScheduler();
   const exporter = awsCloudWatchMetricsExporterFactory.create(
-    { id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: new VirtualTimeScheduler() , reportStatus: () => {}},
+    { id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {} },
     config,
     'metrics',
   );
@@ -168,7 +171,7 @@ test('role_arn: the role is assumed through STS and requests are signed with its
     assert.deepEqual(tokens, ['session-token-1']);
   } finally {
     delete process.env.AWS_ENDPOINT_URL_STS;
-    await exporter.shutdown(Date.now());
+    await exporter.shutdown(scheduler.now());
     endpoint.close();
     sts.close();
   }

@@ -11,6 +11,7 @@ import protobuf from 'protobufjs';
 import Long from 'long';
 import { lokiExporterFactory } from '../../src/exporters/loki/factory.js';
 import { receiverContext } from '../../src/pipeline/envelope.js';
+import { PermanentError } from '../../src/pipeline/errors.js';
 import type { KeyValue, LogRecord, LogsData } from '../../src/pdata/types.js';
 import { PROTO_DIR } from '../../src/paths.js';
 import { settleWithRetries, startExporter, submit, type ExporterHarness } from '../helpers/exporter-harness.js';
@@ -268,8 +269,28 @@ test('429 and 5xx are retried; 400 is permanent, counted, and logged once per st
       ]);
       assert.match(String(refusals[0]!.reason), /timestamp too old/);
     },
-    [503, 429, 204, 400, 400],
+    [500, 429, 204, 400, 400],
   );
+});
+
+/** An attribute whose kvlist holds itself: no encoder gets to the end of it. */
+function selfContaining(): KeyValue {
+  const value: KeyValue['value'] = { kvlistValue: { values: [] } };
+  value.kvlistValue!.values.push({ key: 'self', value });
+  return { key: 'loop', value };
+}
+
+test('a batch that cannot be encoded is refused for good at once: nothing is pushed, nothing retried, the records count as failed', async () => {
+  await withExporter({ retry_on_failure: { initial_interval: '1s', randomization_factor: 0 } }, async (h, loki) => {
+    const data: LogsData = { resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ logRecords: [record(T0, 'a', { attributes: [selfContaining()] }), record(T0, 'b')] }] }] };
+    const outcome = submit(h.exporter, 'logs', data, receiverContext('otlp'));
+    await h.clock.advance(60_000);
+    assert.equal(outcome.state, 'nacked');
+    assert.ok(outcome.error instanceof PermanentError);
+    assert.match(outcome.error.message, /^cannot encode logs: /);
+    assert.equal(loki.received.length, 0);
+    assert.equal(await h.counter('otelcol_exporter_send_failed_log_records'), 2);
+  });
 });
 
 test('a retry resends only the tenants Loki has not accepted yet', async () => {

@@ -1,20 +1,18 @@
 // prometheusremotewrite: the WriteRequest built from OTLP (names, label order, buckets, target_info,
-// external labels, delta handling, splitting), and the HTTP exchange with a loopback receiver.
+// external labels, delta handling, splitting), and the HTTP exchange with a loopback receiver:
+// retries, refusals, resuming a split batch, encode failures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import snappy from 'snappy';
-import { VirtualTimeScheduler } from 'rxjs';
 import Long from 'long';
 import { decodeWriteRequest, encodeWriteRequest, splitSeries, toRemoteSeries } from '../../src/codec/prometheus-remote-write.js';
 import { isStaleNaN } from '../../src/codec/prometheus-model.js';
 import { prometheusRemoteWriteExporterFactory } from '../../src/exporters/prometheusremotewrite/factory.js';
-import { createEnvelope, receiverContext } from '../../src/pipeline/envelope.js';
+import { PermanentError } from '../../src/pipeline/errors.js';
 import type { KeyValue, MetricsData } from '../../src/pdata/types.js';
-import { createLogger } from '../../src/telemetry/logger.js';
-import { Telemetry } from '../../src/telemetry/telemetry.js';
-import { waitUntil } from '../helpers/wait.js';
+import { settleWithRetries, startExporter, submit, type ExporterHarness } from '../helpers/exporter-harness.js';
+import { startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';
 
 const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
 const at = (ms: number) => Long.fromNumber(ms, true).multiply(1_000_000);
@@ -80,62 +78,94 @@ test('requests split at max_batch_size_bytes without splitting a series', () => 
   assert.deepEqual(groups.flat(), series);
 });
 
-test('over HTTP: snappy protobuf with the remote-write headers; 5xx retried, 4xx permanent and counted', async () => {
-  const seen: { headers: IncomingHttpHeaders; names: string[] }[] = [];
-  let answers = [503, 204, 400];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const decoded = decodeWriteRequest(snappy.uncompressSync(Buffer.concat(chunks)) as Buffer);
-      seen.push({ headers: req.headers, names: decoded.timeseries.map((t) => t.labels[0]!.name) });
-      const status = answers.shift() ?? 204;
-      res.writeHead(status).end(status === 400 ? 'out of order sample' : '');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const scheduler = new VirtualTimeScheduler();
-  const telemetry = new Telemetry();
-  const config = prometheusRemoteWriteExporterFactory.schema.parse(
-    {
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`,
-      headers: { 'X-Scope-OrgID': 'tenant-1' },
-      remote_write_queue: { enabled: false },
-      retry_on_failure: { initial_interval: '1ms', randomization_factor: 0 },
+interface Write {
+  headers: IncomingHttpHeaders;
+  series: string[];
+}
+
+/** A remote-write receiver answering each request with the next status (204 once they run out). */
+async function startReceiver(statuses: number[]): Promise<RecordingServer<Write>> {
+  return startRecordingServer(
+    (req, body) => {
+      const decoded = decodeWriteRequest(snappy.uncompressSync(body) as Buffer);
+      return { headers: req.headers, series: decoded.timeseries.map((t) => t.labels.map((l) => `${l.name}=${l.value}`).join(',')) };
     },
-    { issues: [] },
-  )!;
-  const exporter = prometheusRemoteWriteExporterFactory.create({ id: 'prometheusremotewrite', kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} }, config, 'metrics');
-  await exporter.start();
-  const push = () =>
-    new Promise<string>((resolve) => {
-      exporter.consume(createEnvelope('metrics', data, receiverContext('otlp'), { ack: () => resolve('ack'), nack: (e) => resolve(`nack ${e.message}`) }));
-    });
+    () => {
+      const status = statuses.shift() ?? 204;
+      return { status, body: status === 400 ? 'out of order sample' : '' };
+    },
+  );
+}
+
+async function withExporter(statuses: number[], config: Record<string, unknown>, run: (h: ExporterHarness, receiver: RecordingServer<Write>) => Promise<void>): Promise<void> {
+  const receiver = await startReceiver(statuses);
+  const h = await startExporter(prometheusRemoteWriteExporterFactory, 'prometheusremotewrite', 'metrics', {
+    endpoint: `${receiver.url}/api/v1/write`,
+    remote_write_queue: { enabled: false },
+    retry_on_failure: { initial_interval: '1s', randomization_factor: 0 },
+    ...config,
+  });
   try {
-    let outcome: string | undefined;
-    void push().then((o) => (outcome = o));
-    // The 503 schedules a retry on the virtual clock: keep advancing it until the retry has gone out.
-    await waitUntil(
-      () => {
-        scheduler.flush();
-        return outcome !== undefined;
-      },
-      10_000,
-      () => `${seen.length} requests seen`,
-    );
-    assert.equal(outcome, 'ack');
-    assert.equal(seen.length, 2);
-    assert.equal(seen[0]!.headers['content-encoding'], 'snappy');
-    assert.equal(seen[0]!.headers['content-type'], 'application/x-protobuf');
-    assert.equal(seen[0]!.headers['x-prometheus-remote-write-version'], '0.1.0');
-    assert.equal(seen[0]!.headers['x-scope-orgid'], 'tenant-1');
-    assert.ok(seen[1]!.names.every((n) => n === '__name__'), '__name__ is every series\' first label');
-    assert.match(await push(), /nack HTTP 400: out of order sample/);
-    assert.equal(seen.length, 3, 'a 400 is not retried');
-    assert.match(await telemetry.render(), /otelcol_exporter_send_failed_metric_points\{exporter="prometheusremotewrite"\} [1-9]/);
+    await run(h, receiver);
   } finally {
-    answers = [];
-    await exporter.shutdown(Date.now());
-    server.close();
+    await h.exporter.shutdown(h.clock.now());
+    await receiver.close();
   }
+}
+
+test('over HTTP: snappy protobuf with the remote-write headers; every 5xx retried as the spec requires, 4xx permanent and counted', async () => {
+  await withExporter([500, 204, 400], { headers: { 'X-Scope-OrgID': 'tenant-1' } }, async (h, receiver) => {
+    const first = submit(h.exporter, 'metrics', data);
+    await settleWithRetries(h, first, 500);
+    assert.equal(first.state, 'acked', first.error?.message);
+    assert.equal(receiver.requests.length, 2);
+    const { headers, series } = receiver.requests[0]!;
+    assert.equal(headers['content-encoding'], 'snappy');
+    assert.equal(headers['content-type'], 'application/x-protobuf');
+    assert.equal(headers['x-prometheus-remote-write-version'], '0.1.0');
+    assert.equal(headers['x-scope-orgid'], 'tenant-1');
+    assert.ok(series.every((labels) => labels.startsWith('__name__=')), "__name__ is every series' first label");
+    const second = submit(h.exporter, 'metrics', data);
+    await settleWithRetries(h, second, 500);
+    assert.equal(second.state, 'nacked');
+    assert.match(second.error!.message, /^HTTP 400: out of order sample/);
+    assert.equal(receiver.requests.length, 3, 'a 400 is not retried');
+    assert.ok((await h.counter('otelcol_exporter_send_failed_metric_points')) > 0);
+  });
+});
+
+/** Gauges with a label each, enough for several requests at the smallest max_batch_size_bytes. */
+function manySeries(count: number): MetricsData {
+  const dataPoints = Array.from({ length: count }, (_, i) => ({ attributes: [kv('pod', `pod-${String(i).padStart(4, '0')}-${'x'.repeat(40)}`)], timeUnixNano: at(1000), asDouble: i, exemplars: [] }));
+  return { resourceMetrics: [{ resource: { attributes: [kv('service.name', 'cart')] }, scopeMetrics: [{ metrics: [{ name: 'queue_depth', gauge: { dataPoints } }] }] }] };
+}
+
+test('a split batch: a retry resumes at the request that failed, accepted requests are not written twice', async () => {
+  await withExporter([204, 503, 204], { max_batch_size_bytes: 1024, target_info: { enabled: false } }, async (h, receiver) => {
+    const outcome = submit(h.exporter, 'metrics', manySeries(40));
+    await settleWithRetries(h, outcome, 500);
+    assert.equal(outcome.state, 'acked', outcome.error?.message);
+    const requests = receiver.requests.map((r) => r.series);
+    assert.ok(requests.length >= 4, `split into several requests (${requests.length - 1} distinct)`);
+    assert.deepEqual(requests[2], requests[1], 'the refused request is the one retried');
+    const written = requests.filter((_, i) => i !== 1).flat();
+    assert.equal(written.length, 40, 'every series written once');
+    assert.equal(new Set(written).size, 40);
+    assert.equal(await h.counter('otelcol_exporter_sent_metric_points'), 40);
+  });
+});
+
+test('a batch that cannot be encoded is refused for good at once, without a request', async () => {
+  await withExporter([], {}, async (h, receiver) => {
+    const loop: KeyValue['value'] = { kvlistValue: { values: [] } };
+    loop.kvlistValue!.values.push({ key: 'self', value: loop });
+    const bad: MetricsData = { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ attributes: [{ key: 'loop', value: loop }], timeUnixNano: at(1000), asDouble: 1, exemplars: [] }] } }] }] }] };
+    const outcome = submit(h.exporter, 'metrics', bad);
+    await h.clock.advance(60_000);
+    assert.equal(outcome.state, 'nacked');
+    assert.ok(outcome.error instanceof PermanentError);
+    assert.match(outcome.error.message, /^cannot encode metrics: /);
+    assert.equal(receiver.requests.length, 0);
+    assert.equal(await h.counter('otelcol_exporter_send_failed_metric_points'), 1);
+  });
 });

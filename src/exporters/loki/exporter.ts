@@ -108,7 +108,8 @@ export class LokiSender implements ExportSender<'logs', LokiPush> {
   async send(push: LokiPush, _context: unknown, abort: AbortSignal): Promise<void> {
     const reply = await httpPost(this.url, push.body, push.tenant ? { ...this.headers, 'x-scope-orgid': push.tenant } : this.headers, this.agent, abort);
     try {
-      throwUnlessOk(reply);
+      // As the Collector's loki exporter: every 5xx and 429 is retried, any other 4xx is final.
+      throwUnlessOk(reply, { anyServerError: true });
     } catch (err) {
       if (err instanceof PermanentError) this.reportRefusal(push, reply.body.toString('utf8', 0, Math.min(reply.body.length, 1024)).trim());
       throw err;

@@ -1,3 +1,5 @@
+// health_check: the probes follow the service phase; /health/ready lists each component's status
+// (an exporter's health as it reports it) and fails only as healthcheckv2's component_health says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
@@ -8,6 +10,11 @@ import type { ComponentStatus, ServiceHost } from '../../src/pipeline/component.
 import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { makeTestPki } from '../helpers/tls.js';
+import { otlpHttpExporterFactory } from '../../src/exporters/otlphttp/factory.js';
+import { submit } from '../helpers/exporter-harness.js';
+import { startRecordingServer } from '../helpers/recording-server.js';
+import { VirtualClock } from '../helpers/virtual-time.js';
+import { waitUntil } from '../helpers/wait.js';
 
 function fakeHost(): ServiceHost & { phase: ServiceHost['phase'] } {
   const statuses: ComponentStatus[] = [{ id: 'otlp', kind: 'receiver', status: 'ok', since: 0 }];
@@ -52,7 +59,8 @@ test('live, ready and startup follow the service phase', async () => {
       const [live, ready, startup] = await Promise.all(['/health/live', '/health/ready', '/health/startup'].map((p) => get(port, p)));
       assert.deepEqual([live!.status, ready!.status, startup!.status], expected[phase], phase);
       assert.equal(ready!.body.status, phase === 'running' ? 'ok' : phase);
-      assert.deepEqual(ready!.body.components, [{ id: 'otlp', kind: 'receiver', status: 'ok', since: '1970-01-01T00:00:00.000Z' }]);
+      assert.deepEqual(ready!.body.components, [{ id: 'otlp', kind: 'receiver', status: 'ok', since: '1970-01-01T00:00:00.000Z', healthy: true }]);
+      assert.equal(ready!.body.healthy, phase === 'running');
       assert.match(String(ready!.body.uptime), /^\d+\.\d{3}s$/);
     }
     host.phase = 'running';
@@ -82,6 +90,106 @@ test('tls serves the probes over HTTPS', async () => {
   } finally {
     await ext.shutdown(Date.now());
     rmSync(pki.dir, { recursive: true, force: true });
+  }
+});
+
+/** A host keeping the statuses components report, as the service does. */
+function recordingHost(): ServiceHost & { phase: ServiceHost['phase']; set(status: ComponentStatus): void } {
+  const statuses = new Map<string, ComponentStatus>();
+  return {
+    phase: 'running',
+    componentStatuses: () => [...statuses.values()],
+    reportStatus(id, kind, status, error) {
+      statuses.set(`${kind}:${id}`, { id, kind, status, error, since: Date.now() });
+    },
+    set(status) {
+      statuses.set(`${status.kind}:${status.id}`, status);
+    },
+  };
+}
+
+type Listed = { id: string; kind: string; status: string; error?: string; since: string; healthy: boolean };
+
+test('an exporter whose backend answers 503 shows as recoverable_error in /health/ready, and as ok once the backend recovers', async () => {
+  let up = false;
+  const backend = await startRecordingServer(
+    () => undefined,
+    () => (up ? { status: 200 } : { status: 503, body: 'overloaded' }),
+  );
+  const host = recordingHost();
+  const ext = await startExtension({ endpoint: '127.0.0.1:0' }, host);
+  const clock = new VirtualClock();
+  const config = otlpHttpExporterFactory.schema.parse({ endpoint: backend.url, compression: 'none', retry_on_failure: { initial_interval: '1s', randomization_factor: 0 } }, { issues: [] })!;
+  const id = 'otlphttp/backend';
+  const exporter = otlpHttpExporterFactory.create(
+    { id, kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: clock.scheduler, reportStatus: (status, error) => host.reportStatus(id, 'exporter', status, error) },
+    config,
+    'traces',
+  );
+  const reported = () => host.componentStatuses().find((c) => c.id === id)?.status;
+  const exporterStatus = async () => {
+    const { status, body } = await get(ext.port(), '/health/ready');
+    return { code: status, overall: body.status, listed: (body.components as Listed[]).find((c) => c.id === id) };
+  };
+  try {
+    await exporter.start();
+    host.reportStatus(id, 'exporter', 'ok');
+    submit(exporter, 'traces', { resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans: [{ name: 'op', attributes: [], events: [], links: [] }] }] }] });
+    await waitUntil(() => backend.requests.length === 1, 5000, () => 'the first request');
+    await waitUntil(() => reported() === 'recoverable_error', 5000, () => 'the exporter to report recoverable_error');
+    const down = await exporterStatus();
+    assert.equal(down.code, 200, 'by default a component error does not fail readiness');
+    assert.equal(down.overall, 'recoverable_error');
+    assert.deepEqual(down.listed, { id, kind: 'exporter', status: 'recoverable_error', error: 'HTTP 503: overloaded', since: down.listed?.since, healthy: true });
+
+    up = true;
+    await clock.advance(1000);
+    await waitUntil(() => backend.requests.length === 2, 5000, () => 'the retry');
+    await waitUntil(() => reported() === 'ok', 5000, () => 'the exporter to report ok again');
+    const recovered = await exporterStatus();
+    assert.deepEqual([recovered.code, recovered.overall, recovered.listed?.status], [200, 'ok', 'ok']);
+  } finally {
+    await exporter.shutdown(clock.now());
+    await ext.shutdown(Date.now());
+    await backend.close();
+  }
+});
+
+test('component_health: permanent errors, and recoverable ones older than recovery_duration, fail readiness with 500', async () => {
+  const host = recordingHost();
+  const strict = await startExtension({ endpoint: '127.0.0.1:0', component_health: { include_permanent_errors: true, include_recoverable_errors: true, recovery_duration: '5m' } }, host);
+  const lenient = await startExtension({ endpoint: '127.0.0.1:0' }, host);
+  try {
+    const ready = async (ext: HealthCheckExtension) => {
+      const { status, body } = await get(ext.port(), '/health/ready');
+      return [status, body.status, body.healthy];
+    };
+    host.set({ id: 'otlp/a', kind: 'exporter', status: 'recoverable_error', error: 'HTTP 503', since: Date.now() - 60_000 });
+    assert.deepEqual(await ready(strict), [200, 'recoverable_error', true], 'within recovery_duration');
+    host.set({ id: 'otlp/a', kind: 'exporter', status: 'recoverable_error', error: 'HTTP 503', since: Date.now() - 6 * 60_000 });
+    assert.deepEqual(await ready(strict), [500, 'recoverable_error', false], 'failing for longer than recovery_duration');
+    assert.deepEqual(await ready(lenient), [200, 'recoverable_error', true]);
+    host.set({ id: 'otlp/b', kind: 'exporter', status: 'permanent_error', error: 'HTTP 400', since: Date.now() });
+    assert.deepEqual(await ready(strict), [500, 'permanent_error', false]);
+    assert.deepEqual(await ready(lenient), [200, 'permanent_error', true]);
+    assert.equal((await get(strict.port(), '/health/live')).status, 200, 'liveness never depends on components');
+  } finally {
+    await strict.shutdown(Date.now());
+    await lenient.shutdown(Date.now());
+  }
+});
+
+test('component_health with only recoverable errors included ranks them above permanent ones in the overall status', async () => {
+  const host = recordingHost();
+  const ext = await startExtension({ endpoint: '127.0.0.1:0', component_health: { include_recoverable_errors: true, recovery_duration: '1h' } }, host);
+  try {
+    host.set({ id: 'otlp/a', kind: 'exporter', status: 'permanent_error', since: Date.now() });
+    host.set({ id: 'otlp/b', kind: 'exporter', status: 'recoverable_error', since: Date.now() });
+    const { status, body } = await get(ext.port(), '/health/ready');
+    assert.equal(status, 200);
+    assert.equal(body.status, 'recoverable_error');
+  } finally {
+    await ext.shutdown(Date.now());
   }
 });
 

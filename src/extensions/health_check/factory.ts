@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { s, type Infer } from '../../config/schema.js';
 import { endpointProblem } from '../../config/endpoint.js';
 import { closeServer, listen } from '../../net/listen.js';
-import type { Extension, ExtensionFactory, ServiceHost } from '../../pipeline/component.js';
+import type { ComponentStatus, Extension, ExtensionFactory, ServiceHost } from '../../pipeline/component.js';
 
 const healthCheckSchema = s.object({
   endpoint: s.string().default('0.0.0.0:13133').refine(endpointProblem),
@@ -15,6 +15,18 @@ const healthCheckSchema = s.object({
   tls: s.object({ cert_file: s.string().required(), key_file: s.string().required() }).optional(),
   // Deprecated and without effect in the Collector too; accepted so existing configs load.
   check_collector_pipeline: s.any(),
+  /**
+   * healthcheckv2's opt-in: without it (or with both false) component errors show in the body but
+   * never fail readiness, since restarting the collector does not bring a backend back.
+   */
+  component_health: s
+    .object({
+      include_permanent_errors: s.bool().default(false),
+      /** Counted against readiness only once the component has been failing for recovery_duration. */
+      include_recoverable_errors: s.bool().default(false),
+      recovery_duration: s.duration().default(0),
+    })
+    .optional(),
 });
 
 export type HealthCheckConfig = Infer<typeof healthCheckSchema>;
@@ -35,6 +47,25 @@ function passes(probe: Probe, phase: ServiceHost['phase']): boolean {
     case 'startup':
       return phase !== 'starting';
   }
+}
+
+type ComponentHealth = NonNullable<HealthCheckConfig['component_health']>;
+
+/** Whether a component's status fails readiness, as healthcheckv2's component health has it. */
+function healthy(c: ComponentStatus, health: ComponentHealth | undefined, now: number): boolean {
+  if (c.status === 'permanent_error') return !health?.include_permanent_errors;
+  if (c.status === 'recoverable_error' && health?.include_recoverable_errors) return now < c.since + health.recovery_duration;
+  return true;
+}
+
+/**
+ * The most relevant component error, for the body's overall status: permanent before recoverable,
+ * unless only recoverable errors count against readiness (healthcheckv2's precedence).
+ */
+function worstStatus(components: ComponentStatus[], health: ComponentHealth | undefined): ComponentStatus['status'] | undefined {
+  const order: ComponentStatus['status'][] =
+    health?.include_recoverable_errors && !health.include_permanent_errors ? ['recoverable_error', 'permanent_error'] : ['permanent_error', 'recoverable_error'];
+  return order.find((status) => components.some((c) => c.status === status));
 }
 
 class HealthCheck implements HealthCheckExtension {
@@ -71,12 +102,20 @@ class HealthCheck implements HealthCheckExtension {
       return;
     }
     const phase = this.host.phase;
+    const now = Date.now();
+    const health = this.config.component_health;
+    const statuses = this.host.componentStatuses();
+    const components = statuses.map((c) => ({ ...c, since: new Date(c.since).toISOString(), healthy: healthy(c, health, now) }));
+    const componentsHealthy = components.every((c) => c.healthy);
     const body = {
-      status: phase === 'running' ? 'ok' : phase,
-      uptime: `${((Date.now() - this.started) / 1000).toFixed(3)}s`,
-      components: this.host.componentStatuses().map((c) => ({ ...c, since: new Date(c.since).toISOString() })),
+      status: phase === 'running' ? (worstStatus(statuses, health) ?? 'ok') : phase,
+      healthy: phase === 'running' && componentsHealthy,
+      uptime: `${((now - this.started) / 1000).toFixed(3)}s`,
+      components,
     };
-    res.writeHead(passes(probe, phase) ? 200 : 503, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
+    // A failing component fails readiness with 500, as healthcheckv2; a service not running yet (or any more) with 503.
+    const code = !passes(probe, phase) ? 503 : probe === 'ready' && !componentsHealthy ? 500 : 200;
+    res.writeHead(code, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : JSON.stringify(body));
   }
 
   shutdown(): Promise<void> {

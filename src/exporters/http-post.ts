@@ -49,6 +49,29 @@ export function keepAliveAgent(url: URL, tlsConfig: ClientTlsConfig): http.Agent
   return new https.Agent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername });
 }
 
+/** One backend URL with its kept-alive connections and the headers every request carries: what an HTTP sender holds from creation to shutdown. */
+export class HttpTarget {
+  private readonly agent: http.Agent;
+
+  constructor(
+    readonly url: URL,
+    tls: ClientTlsConfig,
+    private readonly headers: http.OutgoingHttpHeaders,
+  ) {
+    this.agent = keepAliveAgent(url, tls);
+  }
+
+  /** `extra` headers apply to this request only (a tenant, a count). */
+  post(body: Buffer, abort: AbortSignal, extra?: http.OutgoingHttpHeaders, method?: 'POST' | 'PUT'): Promise<HttpReply> {
+    return httpPost(this.url, body, extra ? { ...this.headers, ...extra } : this.headers, this.agent, abort, method);
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
 /**
  * Statuses after which the same request may succeed later: the Collector's otlphttp exporter and
  * the OTLP/HTTP specification's set. `anyServerError` widens it to every 5xx where the protocol's

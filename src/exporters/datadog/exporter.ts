@@ -1,7 +1,6 @@
 // The Datadog senders. Metrics: series to the API v2 (or v1, which Datadog-compatible backends
 // such as VictoriaMetrics accept); logs: the HTTP log intake v2; both gzip JSON with DD-API-KEY.
 // Traces: msgpack to a Datadog Agent's trace API.
-import type http from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { encode as msgpack } from '@msgpack/msgpack';
@@ -9,7 +8,7 @@ import type { Logger } from 'pino';
 import type { EncodingSender, ExportSender } from '../../pipeline/exporter-helper.js';
 import type { LogsData, MetricsData, Signal, SignalData, TracesData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
-import { httpPost, keepAliveAgent, throwUnlessOk } from '../http-post.js';
+import { HttpTarget, throwUnlessOk } from '../http-post.js';
 import { chunkBySize } from '../../pipeline/chunk.js';
 import { packageVersion } from '../../paths.js';
 import type { DatadogExporterConfig } from './config.js';
@@ -32,21 +31,23 @@ interface DatadogRequest {
 
 /** What metrics and logs are sent with: gzip JSON, authenticated with the API key. */
 class GzipJsonSender<S extends 'metrics' | 'logs'> implements ExportSender<S, DatadogRequest> {
+  private readonly target: HttpTarget;
+
   constructor(
-    private readonly url: URL,
+    url: URL,
     private readonly config: DatadogExporterConfig,
-    private readonly agent: http.Agent,
     /** The JSON payloads of one batch, each with the items it carries. */
     private readonly payloads: (data: SignalData[S]) => { payload: unknown; items: number }[],
-  ) {}
+  ) {
+    this.target = new HttpTarget(url, config.tls, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'dd-api-key': config.api.key, 'user-agent': 'sluice' });
+  }
 
   encode(data: SignalData[S]): Promise<DatadogRequest[]> {
     return Promise.all(this.payloads(data).map(async ({ payload, items }) => ({ body: await gzipAsync(Buffer.from(JSON.stringify(payload))), items })));
   }
 
   async send(request: DatadogRequest, _context: unknown, abort: AbortSignal): Promise<void> {
-    const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip', 'dd-api-key': this.config.api.key, 'user-agent': 'sluice' };
-    const reply = await httpPost(this.url, request.body, headers, this.agent, abort);
+    const reply = await this.target.post(request.body, abort);
     throwUnlessOk(reply, { hint: reply.status === 403 ? ` (is api.key valid for ${this.config.api.site}?)` : undefined });
   }
 
@@ -55,14 +56,14 @@ class GzipJsonSender<S extends 'metrics' | 'logs'> implements ExportSender<S, Da
   }
 
   async shutdown(): Promise<void> {
-    this.agent.destroy();
+    this.target.close();
   }
 }
 
 function metricsSender(url: URL, config: DatadogExporterConfig, telemetry: ExporterTelemetry, logger: Logger): GzipJsonSender<'metrics'> {
   const translator = new DatadogMetricsTranslator();
   const toBody = config.metrics.api_version === 'v1' ? seriesV1 : seriesV2;
-  return new GzipJsonSender(url, config, keepAliveAgent(url, config.tls), (data: MetricsData) => {
+  return new GzipJsonSender(url, config, (data: MetricsData) => {
     const { points, skipped } = translator.translate(data);
     if (skipped > 0) {
       telemetry.sendFailed(skipped);
@@ -73,7 +74,7 @@ function metricsSender(url: URL, config: DatadogExporterConfig, telemetry: Expor
 }
 
 function logsSender(url: URL, config: DatadogExporterConfig, telemetry: ExporterTelemetry, logger: Logger): GzipJsonSender<'logs'> {
-  return new GzipJsonSender(url, config, keepAliveAgent(url, config.tls), (data: LogsData) => {
+  return new GzipJsonSender(url, config, (data: LogsData) => {
     const { requests, truncated, dropped } = toLogRequests(data, config.hostname);
     if (truncated > 0) logger.debug({ truncated }, 'log messages cut to fit Datadog\'s 1 MB per entry');
     if (dropped > 0) {
@@ -90,13 +91,23 @@ interface TracePayload extends DatadogRequest {
 
 class DatadogTracesSender implements ExportSender<'traces', TracePayload> {
   private readonly translator = new DatadogTraceTranslator();
-  private readonly version = packageVersion();
+  private readonly target: HttpTarget;
 
   constructor(
-    private readonly url: URL,
-    private readonly agent: http.Agent,
+    url: URL,
+    config: DatadogExporterConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.target = new HttpTarget(url, config.tls, {
+      'content-type': 'application/msgpack',
+      'datadog-meta-lang': 'otlp',
+      'datadog-meta-lang-version': process.version,
+      'datadog-meta-tracer-version': packageVersion(),
+      // _top_level is set here, so the agent must not recompute it.
+      'datadog-client-computed-top-level': 'yes',
+      'user-agent': 'sluice',
+    });
+  }
 
   encode(data: TracesData): TracePayload[] {
     // A rough size per span (ids, names, a dozen tags) is enough to keep requests under the limit.
@@ -105,17 +116,7 @@ class DatadogTracesSender implements ExportSender<'traces', TracePayload> {
   }
 
   async send(payload: TracePayload, _context: unknown, abort: AbortSignal): Promise<void> {
-    const headers = {
-      'content-type': 'application/msgpack',
-      'datadog-meta-lang': 'otlp',
-      'datadog-meta-lang-version': process.version,
-      'datadog-meta-tracer-version': this.version,
-      // _top_level is set here, so the agent must not recompute it.
-      'datadog-client-computed-top-level': 'yes',
-      'x-datadog-trace-count': String(payload.traces),
-      'user-agent': 'sluice',
-    };
-    const reply = await httpPost(this.url, payload.body, headers, this.agent, abort, 'PUT');
+    const reply = await this.target.post(payload.body, abort, { 'x-datadog-trace-count': String(payload.traces) }, 'PUT');
     throwUnlessOk(reply);
     this.takeRates(reply.body);
   }
@@ -135,7 +136,7 @@ class DatadogTracesSender implements ExportSender<'traces', TracePayload> {
   }
 
   async shutdown(): Promise<void> {
-    this.agent.destroy();
+    this.target.close();
   }
 }
 
@@ -144,7 +145,7 @@ export function datadogSender(signal: Signal, config: DatadogExporterConfig, tel
   const base = (endpoint: string | undefined, fallback: string) => (endpoint ?? fallback).replace(/\/+$/, '');
   if (signal === 'traces') {
     const url = new URL(`${base(config.traces.endpoint, '')}/v0.4/traces`);
-    return new DatadogTracesSender(url, keepAliveAgent(url, config.tls), logger) as EncodingSender<Signal, DatadogRequest>;
+    return new DatadogTracesSender(url, config, logger) as EncodingSender<Signal, DatadogRequest>;
   }
   if (signal === 'logs') {
     const url = new URL(`${base(config.logs.endpoint, `https://http-intake.logs.${config.api.site}`)}/api/v2/logs`);

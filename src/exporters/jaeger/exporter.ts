@@ -1,11 +1,10 @@
 // The Jaeger sender: one request per resource (a Jaeger batch carries one process), over gRPC
 // api_v2 PostSpans or Thrift over HTTP, both encoded from the one OTLP → Jaeger model.
-import type http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
 import type { TracesData } from '../../pdata/types.js';
 import { baseChannelOptions, grpcCredentials, grpcMetadata, grpcTarget, unaryCall } from '../grpc-client.js';
-import { httpPost, keepAliveAgent, throwUnlessOk } from '../http-post.js';
+import { HttpTarget, throwUnlessOk } from '../http-post.js';
 import { DEFAULT_ENDPOINT, type JaegerExporterConfig } from './config.js';
 import { toJaegerBatches, type JaegerBatch } from './model.js';
 import { encodePostSpans, POST_SPANS_PATH } from './proto.js';
@@ -68,16 +67,12 @@ function grpcTransport(endpoint: string, config: JaegerExporterConfig): JaegerTr
 }
 
 function thriftHttpTransport(endpoint: string, config: JaegerExporterConfig): JaegerTransport {
-  const url = new URL(endpoint);
-  const agent: http.Agent = keepAliveAgent(url, config.tls);
-  const headers = { ...config.headers, 'content-type': 'application/x-thrift', 'user-agent': 'sluice' };
+  const target = new HttpTarget(new URL(endpoint), config.tls, { ...config.headers, 'content-type': 'application/x-thrift', 'user-agent': 'sluice' });
   return {
     encode: encodeThriftBatch,
     async post(body, abort) {
-      throwUnlessOk(await httpPost(url, body, headers, agent, abort));
+      throwUnlessOk(await target.post(body, abort));
     },
-    close() {
-      agent.destroy();
-    },
+    close: () => target.close(),
   };
 }

@@ -1,6 +1,5 @@
 // The Loki sender: log records become streams (streams.ts), grouped into one push per tenant
 // (X-Scope-OrgID), as snappy-compressed logproto.PushRequest or JSON.
-import type http from 'node:http';
 import snappy from 'snappy';
 import type { Logger } from 'pino';
 import type { EnvelopeContext } from '../../pipeline/envelope.js';
@@ -8,7 +7,7 @@ import type { ExportSender } from '../../pipeline/exporter-helper.js';
 import { PermanentError } from '../../pipeline/errors.js';
 import type { LogsData } from '../../pdata/types.js';
 import { loadProtos } from '../../codec/proto-root.js';
-import { httpPost, keepAliveAgent, throwUnlessOk } from '../http-post.js';
+import { HttpTarget, throwUnlessOk } from '../http-post.js';
 import type { LokiExporterConfig } from './config.js';
 import { toStreams, type LokiStream } from './streams.js';
 
@@ -59,23 +58,19 @@ function jsonBody(streams: LokiStream[]): Buffer {
 
 export class LokiSender implements ExportSender<'logs', LokiPush> {
   private readonly reported = new Set<string>();
-  private readonly url: URL;
-  private readonly agent: http.Agent;
-  private readonly headers: http.OutgoingHttpHeaders;
+  private readonly target: HttpTarget;
 
   constructor(
     private readonly config: LokiExporterConfig,
     private readonly logger: Logger,
   ) {
-    this.url = new URL(config.endpoint);
-    this.agent = keepAliveAgent(this.url, config.tls);
     const auth = authorization(config.auth);
-    this.headers = {
+    this.target = new HttpTarget(new URL(config.endpoint), config.tls, {
       ...config.headers,
       'content-type': config.encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
       'user-agent': 'sluice',
       ...(auth ? { authorization: auth } : {}),
-    };
+    });
   }
 
   /** One push per tenant: X-Scope-OrgID applies to a whole push. */
@@ -106,7 +101,7 @@ export class LokiSender implements ExportSender<'logs', LokiPush> {
   }
 
   async send(push: LokiPush, _context: unknown, abort: AbortSignal): Promise<void> {
-    const reply = await httpPost(this.url, push.body, push.tenant ? { ...this.headers, 'x-scope-orgid': push.tenant } : this.headers, this.agent, abort);
+    const reply = await this.target.post(push.body, abort, push.tenant ? { 'x-scope-orgid': push.tenant } : undefined);
     try {
       // As the Collector's loki exporter: every 5xx and 429 is retried, any other 4xx is final.
       throwUnlessOk(reply, { anyServerError: true });
@@ -132,6 +127,6 @@ export class LokiSender implements ExportSender<'logs', LokiPush> {
   }
 
   async shutdown(): Promise<void> {
-    this.agent.destroy();
+    this.target.close();
   }
 }

@@ -8,25 +8,22 @@ import { decodeExportResponse, otlpCodecs, rpcStatusType } from '../../codec/otl
 import { encodeOtlpJson } from '../../codec/otlp-json.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
-import { httpPost, keepAliveAgent, throwUnlessOk, type HttpReply } from '../http-post.js';
+import { HttpTarget, throwUnlessOk, type HttpReply } from '../http-post.js';
 import { signalUrl, type OtlpHttpExporterConfig } from './config.js';
 
 const gzipAsync = promisify(gzip);
 
 export class HttpSender<S extends Signal> implements ExportSender<S, Buffer> {
-  private readonly url: URL;
-  private readonly agent: http.Agent;
-  private readonly headers: http.OutgoingHttpHeaders;
+  private readonly target: HttpTarget;
 
   constructor(
     private readonly signal: S,
     private readonly config: OtlpHttpExporterConfig,
     private readonly logger: Logger,
   ) {
-    this.url = signalUrl(config, signal);
-    this.agent = keepAliveAgent(this.url, config.tls);
-    this.headers = { ...config.headers, 'content-type': config.encoding === 'json' ? 'application/json' : 'application/x-protobuf', 'user-agent': 'sluice' };
-    if (config.compression === 'gzip') this.headers['content-encoding'] = 'gzip';
+    const headers: http.OutgoingHttpHeaders = { ...config.headers, 'content-type': config.encoding === 'json' ? 'application/json' : 'application/x-protobuf', 'user-agent': 'sluice' };
+    if (config.compression === 'gzip') headers['content-encoding'] = 'gzip';
+    this.target = new HttpTarget(signalUrl(config, signal), config.tls, headers);
   }
 
   async encode(data: SignalData[S]): Promise<Buffer[]> {
@@ -41,14 +38,13 @@ export class HttpSender<S extends Signal> implements ExportSender<S, Buffer> {
   }
 
   async send(body: Buffer, _context: unknown, abort: AbortSignal): Promise<void> {
-    const reply = await httpPost(this.url, body, this.headers, this.agent, abort);
+    const reply = await this.target.post(body, abort);
     throwUnlessOk(reply, { detail: statusMessage(reply) });
     this.reportPartialSuccess(reply);
   }
 
-  /** Called after the queue has drained: closes the kept-alive connections. */
   async shutdown(): Promise<void> {
-    this.agent.destroy();
+    this.target.close();
   }
 
   /** Rejected items in a successful reply are the server's final word: log them, never retry. */

@@ -1,13 +1,12 @@
 // The remote write 1.0 sender: metrics become series (codec/prometheus-remote-write.ts), split at
 // max_batch_size_bytes into snappy-compressed WriteRequests, one POST each.
-import type http from 'node:http';
 import snappy from 'snappy';
 import type { Logger } from 'pino';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
 import type { MetricsData } from '../../pdata/types.js';
 import type { ExporterTelemetry } from '../../telemetry/telemetry.js';
 import { encodeWriteRequest, splitSeries, toRemoteSeries, type RemoteWriteOptions } from '../../codec/prometheus-remote-write.js';
-import { httpPost, keepAliveAgent, throwUnlessOk } from '../http-post.js';
+import { HttpTarget, throwUnlessOk } from '../http-post.js';
 import type { RemoteWriteConfig } from './config.js';
 
 interface WriteRequest {
@@ -16,10 +15,8 @@ interface WriteRequest {
 }
 
 export class RemoteWriteSender implements ExportSender<'metrics', WriteRequest> {
-  private readonly url: URL;
-  private readonly agent: http.Agent;
+  private readonly target: HttpTarget;
   private readonly options: RemoteWriteOptions;
-  private readonly headers: http.OutgoingHttpHeaders;
   private readonly maxBatchBytes: number;
   private warnedDelta = false;
 
@@ -29,8 +26,6 @@ export class RemoteWriteSender implements ExportSender<'metrics', WriteRequest> 
     private readonly logger: Logger,
   ) {
     this.maxBatchBytes = config.max_batch_size_bytes;
-    this.url = new URL(config.endpoint);
-    this.agent = keepAliveAgent(this.url, config.tls);
     this.options = {
       namespace: config.namespace,
       addSuffixes: config.add_metric_suffixes,
@@ -39,13 +34,13 @@ export class RemoteWriteSender implements ExportSender<'metrics', WriteRequest> 
       resourceToTelemetry: config.resource_to_telemetry_conversion.enabled,
       targetInfo: config.target_info.enabled,
     };
-    this.headers = {
+    this.target = new HttpTarget(new URL(config.endpoint), config.tls, {
       ...config.headers,
       'content-encoding': 'snappy',
       'content-type': 'application/x-protobuf',
       'x-prometheus-remote-write-version': '0.1.0',
       'user-agent': 'sluice',
-    };
+    });
   }
 
   encode(data: MetricsData): WriteRequest[] {
@@ -64,7 +59,7 @@ export class RemoteWriteSender implements ExportSender<'metrics', WriteRequest> 
   }
 
   async send(request: WriteRequest, _context: unknown, abort: AbortSignal): Promise<void> {
-    const reply = await httpPost(this.url, request.body, this.headers, this.agent, abort);
+    const reply = await this.target.post(request.body, abort);
     // The remote write specification: senders must retry every 5xx, and 429.
     throwUnlessOk(reply, { anyServerError: true });
   }
@@ -75,6 +70,6 @@ export class RemoteWriteSender implements ExportSender<'metrics', WriteRequest> 
   }
 
   async shutdown(): Promise<void> {
-    this.agent.destroy();
+    this.target.close();
   }
 }

@@ -1,6 +1,7 @@
 // The exporter helper: the one place with queueing, retries and timeouts. An exporter supplies an
-// ExportSender (encode and send one batch) and gets the Collector's `sending_queue`,
-// `retry_on_failure` and `timeout` behaviour, its telemetry and its shutdown semantics.
+// ExportSender (encode a batch into requests, send one request) and gets the Collector's
+// `sending_queue`, `retry_on_failure` and `timeout` behaviour, resuming a split batch where it
+// failed, its telemetry, its component status and its shutdown semantics.
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { s, type Infer } from '../config/schema.js';

@@ -75,8 +75,8 @@ export class HttpTarget {
 /**
  * Statuses after which the same request may succeed later: the Collector's otlphttp exporter and
  * the OTLP/HTTP specification's set. `anyServerError` widens it to every 5xx where the protocol's
- * specification requires that (Prometheus remote write) or the reference implementation does it
- * (the Collector's loki exporter, Alertmanager's notifiers).
+ * specification requires that (Prometheus remote write) or the reference client does it (the
+ * Collector's loki exporter, the Datadog Agent, Alertmanager's notifiers).
  */
 export function isRetryableStatus(status: number, anyServerError = false): boolean {
   return status === 429 || status === 502 || status === 503 || status === 504 || (anyServerError && status >= 500 && status < 600);

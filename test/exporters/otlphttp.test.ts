@@ -11,8 +11,8 @@ import { encodeExportResponse, encodeRpcStatus, otlpCodecs } from '../../src/cod
 import { decodeOtlpJson, encodeOtlpJson } from '../../src/codec/otlp-json.js';
 import { otlpHttpExporterFactory } from '../../src/exporters/otlphttp/factory.js';
 import { signalUrl, type OtlpHttpExporterConfig } from '../../src/exporters/otlphttp/config.js';
-import { retryAfterMs } from '../../src/exporters/http-post.js';
-import { PermanentError } from '../../src/pipeline/errors.js';
+import { isRetryableStatus, retryAfterMs, throwUnlessOk } from '../../src/exporters/http-post.js';
+import { PermanentError, RetryableError } from '../../src/pipeline/errors.js';
 import type { ConfigIssue } from '../../src/config/schema.js';
 import { SIGNALS, type Signal } from '../../src/pdata/types.js';
 import { countItems, ITEM_NAME } from '../../src/pdata/count.js';
@@ -183,6 +183,21 @@ test('Retry-After accepts delay-seconds and HTTP dates', () => {
   assert.equal(retryAfterMs('Wed, 01 May 2024 09:00:00 GMT', now), 0);
   assert.equal(retryAfterMs('soon', now), undefined);
   assert.equal(retryAfterMs(undefined, now), undefined);
+});
+
+test('the one retryable-status rule: the OTLP/HTTP set by default, every 5xx where a protocol asks for it', () => {
+  const retried = (anyServerError: boolean) => [400, 404, 408, 413, 429, 500, 501, 502, 503, 504, 507].filter((status) => isRetryableStatus(status, anyServerError));
+  assert.deepEqual(retried(false), [429, 502, 503, 504]);
+  assert.deepEqual(retried(true), [429, 500, 501, 502, 503, 504, 507]);
+  const reply = (status: number, headers: Record<string, string> = {}, body = '') => ({ status, headers, body: Buffer.from(body) });
+  assert.doesNotThrow(() => throwUnlessOk(reply(204)));
+  assert.throws(
+    () => throwUnlessOk(reply(429, { 'retry-after': '7' }, ' slow down ')),
+    (err: unknown) => err instanceof RetryableError && err.message === 'HTTP 429: slow down' && err.retryAfterMs === 7000 && err.throttled,
+  );
+  assert.throws(() => throwUnlessOk(reply(500, {}, 'oops')), (err: unknown) => err instanceof PermanentError && err.message === 'HTTP 500: oops');
+  assert.throws(() => throwUnlessOk(reply(500), { anyServerError: true }), (err: unknown) => err instanceof RetryableError && err.message === 'HTTP 500' && !err.throttled);
+  assert.throws(() => throwUnlessOk(reply(403, {}, 'raw'), { detail: 'forbidden', hint: ' (check the key)' }), /^PermanentError: HTTP 403: forbidden \(check the key\)$/);
 });
 
 test('config: an endpoint is required, URLs must be http(s), and signal URLs compose like the Collector', () => {

@@ -29,7 +29,10 @@ interface DatadogRequest {
   items: number;
 }
 
-/** What metrics and logs are sent with: gzip JSON, authenticated with the API key. */
+/**
+ * What metrics and logs are sent with: gzip JSON, authenticated with the API key. Every 5xx is
+ * retried, as Datadog's intake documentation asks of its clients (the Agent included).
+ */
 class GzipJsonSender<S extends 'metrics' | 'logs'> implements ExportSender<S, DatadogRequest> {
   private readonly target: HttpTarget;
 
@@ -48,7 +51,7 @@ class GzipJsonSender<S extends 'metrics' | 'logs'> implements ExportSender<S, Da
 
   async send(request: DatadogRequest, _context: unknown, abort: AbortSignal): Promise<void> {
     const reply = await this.target.post(request.body, abort);
-    throwUnlessOk(reply, { hint: reply.status === 403 ? ` (is api.key valid for ${this.config.api.site}?)` : undefined });
+    throwUnlessOk(reply, { anyServerError: true, hint: reply.status === 403 ? ` (is api.key valid for ${this.config.api.site}?)` : undefined });
   }
 
   itemsOf(request: DatadogRequest): number {
@@ -117,7 +120,8 @@ class DatadogTracesSender implements ExportSender<'traces', TracePayload> {
 
   async send(payload: TracePayload, _context: unknown, abort: AbortSignal): Promise<void> {
     const reply = await this.target.post(payload.body, abort, { 'x-datadog-trace-count': String(payload.traces) }, 'PUT');
-    throwUnlessOk(reply);
+    // The Agent's trace API answers like the intake: every 5xx is worth another try.
+    throwUnlessOk(reply, { anyServerError: true });
     this.takeRates(reply.body);
   }
 

@@ -14,7 +14,7 @@ export interface HttpReply {
   body: Buffer;
 }
 
-export function httpPost(url: URL, body: Buffer, headers: http.OutgoingHttpHeaders, agent: http.Agent, abort: AbortSignal, method: 'POST' | 'PUT' = 'POST'): Promise<HttpReply> {
+function httpPost(url: URL, body: Buffer, headers: http.OutgoingHttpHeaders, agent: http.Agent, abort: AbortSignal, method: 'POST' | 'PUT' = 'POST'): Promise<HttpReply> {
   const request = url.protocol === 'https:' ? https.request : http.request;
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers: { ...headers, 'content-length': body.length }, agent, signal: abort }, (res) => {
@@ -43,7 +43,7 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
 }
 
 /** A keep-alive agent for `url`, with the exporter's client TLS settings when it is https. */
-export function keepAliveAgent(url: URL, tlsConfig: ClientTlsConfig): http.Agent {
+function keepAliveAgent(url: URL, tlsConfig: ClientTlsConfig): http.Agent {
   if (url.protocol !== 'https:') return new http.Agent({ keepAlive: true });
   const tls = loadClientTls(tlsConfig);
   return new https.Agent({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername });
@@ -54,7 +54,7 @@ export class HttpTarget {
   private readonly agent: http.Agent;
 
   constructor(
-    readonly url: URL,
+    private readonly url: URL,
     tls: ClientTlsConfig,
     private readonly headers: http.OutgoingHttpHeaders,
   ) {

@@ -3,8 +3,6 @@
 // with the cost of filling the cap in the same run, never with fixed byte counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import Long from 'long';
 import { prometheusExporterFactory, type PrometheusExporter } from '../../src/exporters/prometheus/factory.js';
 import { createEnvelope, receiverContext } from '../../src/pipeline/envelope.js';
@@ -13,18 +11,13 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { exporterCounter, LogCapture } from '../helpers/exporter-harness.js';
 import { VirtualClock } from '../helpers/virtual-time.js';
-
-// A full collection before each reading, so the figures are live objects rather than garbage
-// waiting for the collector; --expose-gc set at runtime exposes gc() only to a fresh context.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { measuredMemory as memory, MiB } from '../helpers/memory.js';
 
 const CAP = 10_000;
 const TOTAL = 200_000;
 const BATCH = 2_000;
 const T = Long.fromString('1700000000000000000', true);
 const kv = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
-const MiB = (bytes: number) => `${bytes < 0 ? '' : '+'}${(bytes / 2 ** 20).toFixed(1)}`;
 
 const METHOD = kv('http.request.method', 'GET');
 const STATUS = kv('http.response.status_code', '200');
@@ -43,12 +36,6 @@ function batch(from: number): MetricsData {
       },
     ],
   };
-}
-
-function memory(): NodeJS.MemoryUsage {
-  gc();
-  gc();
-  return process.memoryUsage();
 }
 
 test(`${TOTAL} distinct series with max_series ${CAP}: held at the cap, the rest counted, the heap bounded`, async (t) => {

@@ -11,6 +11,7 @@ import { createEnvelope, receiverContext, type Envelope } from '../../src/pipeli
 import type { KeyValue, Span, TracesData } from '../../src/pdata/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
+import { measuredMemory, MiB } from '../helpers/memory.js';
 
 const id = (n: number) => Uint8Array.from(Buffer.from(n.toString(16).padStart(32, '0'), 'hex'));
 const kv = (key: string, value: KeyValue['value']): KeyValue => ({ key, value });
@@ -26,8 +27,8 @@ function setup(raw: Record<string, unknown>) {
   const out: Envelope[] = [];
   let acked = 0;
   input.pipe(p.operator).subscribe((e) => out.push(e));
-  const send = (spans: Span[], resource: KeyValue[] = []) =>
-    input.next(createEnvelope('traces', { resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ spans }] }] }, receiverContext('otlp'), { ack: () => acked++, nack: () => assert.fail() }));
+  const send = (spans: Span[], resource: KeyValue[] = [], context = receiverContext('otlp')) =>
+    input.next(createEnvelope('traces', { resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ spans }] }] }, context, { ack: () => acked++, nack: () => assert.fail() }));
   const advance = (ms: number) => {
     scheduler.maxFrames = scheduler.frame + ms;
     scheduler.flush();
@@ -176,4 +177,60 @@ test('config errors: a policy without its section, unknown composite members, du
   assert.match(issues({ policies: [{ name: 'x', type: 'latency' }] }), /policy "x" of type latency needs a "latency" section/);
   assert.match(issues({ policies: [{ name: 'c', type: 'composite', composite: { max_total_spans_per_second: 1, policy_order: ['nope'], composite_sub_policy: [] } }] }), /policy_order names "nope"/);
   assert.match(issues({ policies: [{ name: 'a', type: 'always_sample' }, { name: 'a', type: 'always_sample' }] }), /duplicate policy name "a"/);
+});
+
+test('kept spans leave under the request context they came with, one request per context, even within one trace', () => {
+  const { send, advance, out } = setup({ decision_wait: '1s', policies: [{ name: 'all', type: 'always_sample' }] });
+  const tenant = (name: string) => receiverContext('otlp', 'http', new Map([['x-tenant', [name]]]), name);
+  send([span(1, 'a'), span(2, 'a')], [], tenant('acme'));
+  send([span(1, 'b')], [], tenant('globex'));
+  send([span(3, 'a')], [], tenant('acme'));
+  advance(1000);
+  const byTenant = new Map(out.map((e) => [e.context.tenant, (e.data as TracesData).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((sp) => sp.name))).sort()]));
+  assert.equal(out.length, 2);
+  assert.deepEqual(byTenant.get('acme'), ['t1/a', 't2/a', 't3/a']);
+  assert.deepEqual(byTenant.get('globex'), ['t1/b']);
+  assert.deepEqual([...out.find((e) => e.context.tenant === 'acme')!.context.metadata], [['x-tenant', ['acme']]]);
+});
+
+test('max_spans_per_trace: a trace reaching it is decided at once and counted; its later spans follow the decision', async () => {
+  const { send, advance, out, telemetry } = setup({
+    decision_wait: '10s',
+    max_spans_per_trace: 3,
+    decision_cache: { sampled_cache_size: 10 },
+    policies: [{ name: 'all', type: 'always_sample' }],
+  });
+  send([span(1, 'a'), span(1, 'bb'), span(1, 'ccc')]);
+  assert.equal(out.length, 1, 'decided without waiting for decision_wait');
+  assert.equal(out[0]!.items, 3);
+  send([span(1, 'dddd')]);
+  assert.equal(out.length, 2, 'a later span follows the cached decision');
+  const text = await telemetry.render();
+  assert.match(text, /sluice_processor_tail_sampling_traces_decided_at_span_limit\{processor="tail_sampling"\} 1/);
+  assert.match(text, /otelcol_processor_tail_sampling_sampling_traces_on_memory\{processor="tail_sampling"\} 0/);
+  advance(10_000);
+  assert.equal(out.length, 2);
+});
+
+test('a flood of traces and spans holds at most num_traces × max_spans_per_trace spans; the heap stops growing at the cap', async (t) => {
+  const { send, out, telemetry } = setup({ decision_wait: '1h', num_traces: 200, max_spans_per_trace: 500, policies: [{ name: 'none', type: 'probabilistic', probabilistic: { sampling_percentage: 0 } }] });
+  const fill = (firstTrace: number, traces: number, spansEach: number) => {
+    for (let trace = firstTrace; trace < firstTrace + traces; trace++) send(Array.from({ length: spansEach }, (_, i) => span(trace, `s${i}`)));
+  };
+  const baseline = measuredMemory();
+  fill(1, 200, 499);
+  const atCap = measuredMemory();
+  // Three times as many spans again, into new traces and past the per-trace cap.
+  fill(1000, 300, 1000);
+  const flooded = measuredMemory();
+  const fillHeap = atCap.heapUsed - baseline.heapUsed;
+  const floodHeap = flooded.heapUsed - atCap.heapUsed;
+  t.diagnostic(`heap ${MiB(fillHeap)} MiB for 99,800 held spans, then ${MiB(floodHeap)} MiB for 300,000 more; rss ${MiB(atCap.rss - baseline.rss)} then ${MiB(flooded.rss - atCap.rss)} MiB`);
+  assert.ok(floodHeap < fillHeap / 2, `the flood grew the heap by ${MiB(floodHeap)} MiB; filling the cap took ${MiB(fillHeap)} MiB`);
+  assert.equal(out.length, 0);
+  const text = await telemetry.render();
+  // Each flood trace reached the cap twice (1000 spans, 500 each time).
+  assert.match(text, /sluice_processor_tail_sampling_traces_decided_at_span_limit\{processor="tail_sampling"\} 600/);
+  const held = Number(/otelcol_processor_tail_sampling_sampling_traces_on_memory\{processor="tail_sampling"\} (\d+)/.exec(text)?.[1]);
+  assert.ok(held <= 200, `${held} traces held`);
 });

@@ -252,7 +252,7 @@ test('shutdown: groups still waiting are notified, and what cannot be sent by th
   r.answer = () => new Promise(() => {});
   const h = await startManager({ notifiers: { 'webhook/late': { endpoint: r.url, group_wait: '30s' } } });
   h.manager.send([a1]);
-  const done = h.manager.shutdown(Date.now() + 1000);
+  const done = h.manager.shutdown(h.clock.now() + 1000);
   await arrived(r, 1);
   await h.clock.advance(1000);
   await done;

@@ -112,7 +112,7 @@ export async function startManager(raw: Record<string, unknown>, opts: { clock?:
     },
     async stop() {
       let done = false;
-      const stopping = manager.shutdown(Date.now()).then(() => (done = true));
+      const stopping = manager.shutdown((opts.scheduler ?? clock.scheduler).now()).then(() => (done = true));
       for (let i = 0; i < 100 && !done; i++) {
         await clock.advance(0);
         await new Promise((r) => setTimeout(r, 2));

@@ -105,7 +105,7 @@ service:
     assert.equal(await cli.exited, 0, cli.output());
     const names = new Map<string, number>();
     for (const data of sentPoints(metrics)) {
-      for (const rm of data.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) names.set(m.name, (names.get(m.name) ?? 0) + 1);
+      for (const rm of data.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) names.set(m.name ?? '', (names.get(m.name ?? '') ?? 0) + 1);
     }
     assert.ok(names.has('traces.span.metrics.calls'), `spanmetrics' calls reached the backend: ${[...names.keys()].join(', ')}\n${cli.output()}`);
     assert.ok(names.has('trace.span.count'), `count's span count reached the backend: ${[...names.keys()].join(', ')}`);

@@ -300,7 +300,7 @@ test('in a pipeline, close() flushes the held batch to the exporters and the cli
   const scheduler = new VirtualTimeScheduler();
   const processor = batchProcessorFactory.create(settingsFor(scheduler), config({ send_batch_size: 1000, timeout: '1h' }), 'traces');
   const exported: Envelope[] = [];
-  const pipeline = new Pipeline('traces', 'traces', [processor], false, [{ mutates: false, consume: (e) => (exported.push(e), e.ack()) }], createLogger('silent'));
+  const pipeline = new Pipeline('traces', 'traces', [processor], false, { mutates: false, consume: (e) => (exported.push(e), e.ack()) }, createLogger('silent'));
   pipeline.start();
   const held = parent(['a', 'b']);
   pipeline.consume(held.envelope);

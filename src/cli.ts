@@ -12,7 +12,7 @@ import type { ConfigIssue } from './config/schema.js';
 import type { ServiceConfig } from './config/types.js';
 import { createLogger } from './telemetry/logger.js';
 import { Service } from './service/service.js';
-import type { AlertingConfig } from './processors/alerting/factory.js';
+import type { AlertingConfig } from './processors/alerting/config.js';
 import { generateSloRuleGroups, sloRuleGroupsToYaml } from './alerting/rules/slo.js';
 import { formatRuleTestResult, runRuleTestFile } from './alerting/unittest/runner.js';
 

@@ -11,7 +11,8 @@ import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-tra
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SpanKind } from '@opentelemetry/api';
-import { spanMetricsConnectorFactory, type SpanMetricsConfig } from '../../src/connectors/spanmetrics/factory.js';
+import { spanMetricsConnectorFactory } from '../../src/connectors/spanmetrics/factory.js';
+import { type SpanMetricsConfig } from '../../src/connectors/spanmetrics/config.js';
 import type { Connector, Consumer } from '../../src/pipeline/component.js';
 import { createEnvelope, receiverContext, type Envelope } from '../../src/pipeline/envelope.js';
 import type { KeyValue, MetricsData, Span, TracesData } from '../../src/pdata/types.js';

@@ -8,9 +8,7 @@ import type { InstrumentationScope, KeyValue, LogsData, Metric, MetricsData, Res
 import { anyValueToString, findAttribute } from '../../pdata/attributes.js';
 import { nowUnixNano } from '../../pdata/time.js';
 import { compileCondition, type Condition, type OttlItem } from '../../ottl/condition.js';
-import type { CountConnectorConfig, CounterConfig } from './factory.js';
-
-export type CountedKind = 'spans' | 'spanevents' | 'metrics' | 'datapoints' | 'logs';
+import type { CountConnectorConfig, CounterConfig, CountedKind } from './config.js';
 
 /** The Collector's counters when none are configured for a kind. */
 const DEFAULTS: Record<CountedKind, [string, string]> = {

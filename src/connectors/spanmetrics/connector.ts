@@ -11,7 +11,7 @@ import { AggregationTemporality, type Exemplar, type KeyValue, type Metric, type
 import { anyValueToString, findAttribute, getStringAttribute } from '../../pdata/attributes.js';
 import { int64ToBigInt, nowUnixNano } from '../../pdata/time.js';
 import { attributesKey } from '../../pdata/resource.js';
-import { DEFAULT_BUCKETS_MS, type SpanMetricsConfig } from './factory.js';
+import { DEFAULT_BUCKETS_MS, type SpanMetricsConfig } from './config.js';
 
 const KINDS = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
 const STATUS = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];

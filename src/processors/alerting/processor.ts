@@ -18,7 +18,7 @@ import { handleRulesApi } from '../../alerting/api.js';
 import { METRIC_NAME } from '../../alerting/labels.js';
 import { isStaleNaN } from '../../codec/prometheus-model.js';
 import type { StatusRequest, StatusResponse } from '../../telemetry/status-routes.js';
-import type { AlertingConfig } from './factory.js';
+import type { AlertingConfig } from './config.js';
 import { sameConfig } from '../../config/types.js';
 
 const API_PREFIX = '/api/v1';

@@ -11,7 +11,7 @@ import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import { AckJoin, EMPTY_METADATA, settleAll, type Envelope, type EnvelopeContext, type Settler } from '../../pipeline/envelope.js';
 import { processorOperator, type Incoming, type ProcessorOutput } from '../../pipeline/processor-helper.js';
 import { PermanentError, RetryableError } from '../../pipeline/errors.js';
-import type { BatchProcessorConfig } from './factory.js';
+import type { BatchProcessorConfig } from './config.js';
 
 const SEND_SIZE_BUCKETS = [10, 25, 50, 75, 100, 250, 500, 750, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000];
 const SEND_BYTES_BUCKETS = [

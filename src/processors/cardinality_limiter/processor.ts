@@ -15,7 +15,7 @@ import { attributesKey } from '../../pdata/resource.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { forEachMetric } from '../metric-streams.js';
 import { BloomFilter, hashPair, HyperLogLog } from './sketches.js';
-import type { CardinalityLimiterConfig } from './factory.js';
+import type { CardinalityLimiterConfig } from './config.js';
 
 type Point = { attributes: KeyValue[]; timeUnixNano?: Long | number };
 

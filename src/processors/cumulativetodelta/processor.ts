@@ -9,7 +9,7 @@ import { processorOperator } from '../../pipeline/processor-helper.js';
 import { AggregationTemporality, type HistogramDataPoint, type Int64, type MetricsData, type NumberDataPoint } from '../../pdata/types.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { forEachMetric, MetricFilter, StreamTable, streamKey } from '../metric-streams.js';
-import type { CumulativeToDeltaConfig } from './factory.js';
+import type { CumulativeToDeltaConfig } from './config.js';
 
 interface Previous {
   start: bigint;

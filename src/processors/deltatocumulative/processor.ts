@@ -18,7 +18,7 @@ import {
 } from '../../pdata/types.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { forEachMetric, MetricFilter, StreamTable, streamKey } from '../metric-streams.js';
-import type { DeltaToCumulativeConfig } from './factory.js';
+import type { DeltaToCumulativeConfig } from './config.js';
 
 const big = (v: Int64 | undefined) => int64ToBigInt(v);
 const toLong = (v: bigint): Long => Long.fromString(v.toString(), true);

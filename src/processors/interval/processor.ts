@@ -10,7 +10,7 @@ import { processorOperator, type ProcessorOutput } from '../../pipeline/processo
 import { AggregationTemporality, type HistogramDataPoint, type Metric, type MetricsData, type NumberDataPoint, type Resource, type InstrumentationScope } from '../../pdata/types.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { forEachMetric, streamKey, type MetricKind } from '../metric-streams.js';
-import type { IntervalConfig } from './factory.js';
+import type { IntervalConfig } from './config.js';
 
 type Kind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
 type AnyPoint = { timeUnixNano?: Long | number; attributes: unknown[] };

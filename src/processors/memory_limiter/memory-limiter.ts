@@ -10,7 +10,7 @@ import type { CreateSettings, Processor } from '../../pipeline/component.js';
 import type { Envelope } from '../../pipeline/envelope.js';
 import { anySignalOperator } from '../../pipeline/processor-helper.js';
 import { RetryableError } from '../../pipeline/errors.js';
-import type { MemoryLimiterConfig } from './factory.js';
+import type { MemoryLimiterConfig } from './config.js';
 
 const MiB = 1024 * 1024;
 

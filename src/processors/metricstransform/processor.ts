@@ -13,7 +13,7 @@ import { attributesKey } from '../../pdata/resource.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { deepClone } from '../../pdata/clone.js';
 import type { ProcessorTelemetry } from '../../telemetry/telemetry.js';
-import { goRegExp, type AGGREGATIONS, type MetricsTransformConfig, type OperationConfig, type TransformConfig } from './factory.js';
+import { goRegExp, type AGGREGATIONS, type MetricsTransformConfig, type OperationConfig, type TransformConfig } from './config.js';
 
 type Aggregation = (typeof AGGREGATIONS)[number];
 type Point = NumberDataPoint | HistogramDataPoint;

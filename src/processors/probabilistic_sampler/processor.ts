@@ -10,7 +10,7 @@ import { anyValueToString, findAttribute } from '../../pdata/attributes.js';
 import { int64ToBigInt } from '../../pdata/time.js';
 import { traceIdRandomness, withThreshold } from '../../pdata/tracestate.js';
 import { decide, hashedRandomness, type Decision, type SamplerSettings } from './sampler.js';
-import type { ProbabilisticSamplerConfig } from './factory.js';
+import type { ProbabilisticSamplerConfig } from './config.js';
 
 function numberOf(value: AnyValue | undefined): number | undefined {
   if (value?.intValue != null) return Number(int64ToBigInt(value.intValue));

@@ -13,7 +13,7 @@ type Output = ProcessorOutput<'traces'>;
 import type { ResourceSpans, Resource, InstrumentationScope, Span, TracesData } from '../../pdata/types.js';
 import { idToHex } from '../../pdata/ids.js';
 import { buildPolicy, finalDecision, type Policy, type PolicyConfig, type Trace, type TraceSpan } from './policies.js';
-import type { TailSamplingConfig } from './factory.js';
+import type { TailSamplingConfig } from './config.js';
 
 /** A span as held: where it came from (its request's context), to be sent on under it. */
 type HeldSpan = TraceSpan & { scope: InstrumentationScope | undefined; context: EnvelopeContext };

@@ -7,10 +7,7 @@ import Long from 'long';
 import { prometheusExporterFactory, type PrometheusExporter } from '../../src/exporters/prometheus/factory.js';
 import { createEnvelope, receiverContext } from '../../src/pipeline/envelope.js';
 import type { KeyValue, MetricsData, NumberDataPoint } from '../../src/pdata/types.js';
-import { createLogger } from '../../src/telemetry/logger.js';
-import { Telemetry } from '../../src/telemetry/telemetry.js';
-import { exporterCounter, LogCapture } from '../helpers/exporter-harness.js';
-import { VirtualClock } from '../helpers/virtual-time.js';
+import { startExporter } from '../helpers/exporter-harness.js';
 import { measuredMemory as memory, MiB } from '../helpers/memory.js';
 
 const CAP = 10_000;
@@ -39,21 +36,10 @@ function batch(from: number): MetricsData {
 }
 
 test(`${TOTAL} distinct series with max_series ${CAP}: held at the cap, the rest counted, the heap bounded`, async (t) => {
-  const ctx = { issues: [] };
-  const config = prometheusExporterFactory.schema.parse({ endpoint: '127.0.0.1:0', max_series: CAP }, ctx)!;
-  assert.deepEqual(ctx.issues, []);
-  const telemetry = new Telemetry();
-  const logs = new LogCapture();
-  const clock = new VirtualClock();
-  const e = prometheusExporterFactory.create(
-    { id: 'prometheus/flood', kind: 'exporter', logger: createLogger('info', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {} },
-    config,
-    'metrics',
-  ) as PrometheusExporter;
-  await e.start();
+  const { exporter, clock, logs, counter: metric } = await startExporter(prometheusExporterFactory, 'prometheus/flood', 'metrics', { endpoint: '127.0.0.1:0', max_series: CAP });
+  const e = exporter as PrometheusExporter;
   const push = (data: MetricsData) =>
     new Promise<void>((resolve, reject) => e.consume(createEnvelope('metrics', data, receiverContext('otlp'), { ack: resolve, nack: reject })));
-  const metric = (name: string) => exporterCounter(telemetry, name, 'prometheus/flood');
   try {
     const started = Date.now();
     const baseline = memory();

@@ -32,15 +32,20 @@ function post(port: number, path: string, body: Uint8Array | string, headers: Re
   });
 }
 
-/** Waits until the gateway answers on its HTTP port (bounded). */
-async function waitForHttp(port: number, cli: RunningCli): Promise<void> {
+/** Runs `sluice run` on the config made for a free port, and waits until it answers there (bounded). */
+async function startGateway(config: (port: number) => string): Promise<{ cli: RunningCli; port: number }> {
+  const port = await freePort();
+  const cli = startCli(['run', '--config', writeTempConfig(config(port))]);
   const limit = Date.now() + 30_000;
   for (;;) {
     try {
       await post(port, '/v1/logs', otlpCodecs.logs.encode({ resourceLogs: [] }));
-      return;
+      return { cli, port };
     } catch (err) {
-      if (Date.now() > limit) throw new Error(`gateway did not come up: ${String(err)}\n${cli.output()}`);
+      if (Date.now() > limit) {
+        cli.child.kill('SIGKILL');
+        throw new Error(`gateway did not come up: ${String(err)}\n${cli.output()}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -77,8 +82,7 @@ const sentPoints = (server: RecordingServer<Posted>) =>
 
 test('SIGTERM: the spanmetrics and count connectors flush their last interval into a metrics pipeline that still exports', async () => {
   const metrics = await backend();
-  const port = await freePort();
-  const config = writeTempConfig(`
+  const { cli, port } = await startGateway((port) => `
 receivers:
   otlp:
     protocols:
@@ -96,9 +100,7 @@ service:
     traces: { receivers: [otlp], exporters: [spanmetrics, count] }
     metrics: { receivers: [spanmetrics, count], exporters: [otlphttp/metrics] }
 `);
-  const cli = startCli(['run', '--config', config]);
   try {
-    await waitForHttp(port, cli);
     assert.equal((await post(port, '/v1/traces', otlpCodecs.traces.encode(spans(6, 'checkout')))).status, 200);
     assert.equal(metrics.requests.length, 0, 'nothing is flushed before the interval ends');
     cli.child.kill('SIGTERM');
@@ -119,8 +121,7 @@ service:
 test('tenant routing after tail_sampling, batch and interval is exact: every span and point reaches its tenant\'s backend', async () => {
   const acme = await backend();
   const other = await backend();
-  const port = await freePort();
-  const config = writeTempConfig(`
+  const { cli, port } = await startGateway((port) => `
 receivers:
   otlp:
     protocols:
@@ -158,9 +159,7 @@ service:
     metrics/acme: { receivers: [routing/metrics], exporters: [otlphttp/acme] }
     metrics/other: { receivers: [routing/metrics], exporters: [otlphttp/other] }
 `);
-  const cli = startCli(['run', '--config', config]);
   try {
-    await waitForHttp(port, cli);
     const gauge = (tenant: string, i: number): MetricsData =>
       ({
         resourceMetrics: [
@@ -196,8 +195,7 @@ service:
 
 test('a processor that throws on one client\'s data answers that client with an error; other clients are served and the process stays up', async () => {
   const metrics = await backend();
-  const port = await freePort();
-  const config = writeTempConfig(`
+  const { cli, port } = await startGateway((port) => `
 receivers:
   otlp:
     protocols:
@@ -211,9 +209,7 @@ service:
   pipelines:
     metrics: { receivers: [otlp], processors: [deltatocumulative], exporters: [otlphttp] }
 `);
-  const cli = startCli(['run', '--config', config]);
   try {
-    await waitForHttp(port, cli);
     const request = (metric: unknown) => JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [metric] }] }] });
     // Two deltas of one exponential histogram whose buckets lie at opposite ends of the int32
     // offset range: adding them up asks for an array longer than JavaScript allows.

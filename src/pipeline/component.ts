@@ -15,7 +15,7 @@ export interface Consumer {
 
 export interface Lifecycle {
   start(): Promise<void>;
-  /** Stops work. Processors flush in their operator's completion; exporters drain until `deadline` (epoch ms). */
+  /** Stops work. Processors flush in their operator's completion; exporters drain until `deadline` (in `scheduler.now()` time). */
   shutdown(deadline: number): Promise<void>;
 }
 

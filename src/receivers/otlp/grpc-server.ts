@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { otlpCodecs, encodeExportResponse, rpcStatusType } from '../../codec/otlp-proto.js';
 import { exportServiceDefinition } from '../../codec/otlp-grpc.js';
 import { parseEndpoint } from '../../config/endpoint.js';
+import { RETRY_INFO_TYPE } from '../../pipeline/errors.js';
 import type { Signal } from '../../pdata/types.js';
 import { SIGNALS } from '../../pdata/types.js';
 import type { ReceiverTelemetry } from '../../telemetry/telemetry.js';
@@ -43,8 +44,6 @@ function metadataMap(metadata: grpc.Metadata): Map<string, string[]> {
   }
   return out;
 }
-
-const RETRY_INFO_TYPE = 'type.googleapis.com/google.rpc.RetryInfo';
 
 /**
  * A google.rpc.Status carrying google.rpc.RetryInfo, for the `grpc-status-details-bin` trailer.

@@ -31,6 +31,8 @@ export interface CreateSettings {
   scheduler: SchedulerLike;
   /** Reports this component's health (e.g. an exporter whose backend refuses data) to health_check. */
   reportStatus(status: HealthStatus, error?: string): void;
+  /** A started extension of service.extensions by id (an exporter's `sending_queue.storage`). */
+  extension(id: string): Extension | undefined;
 }
 
 /** What a running component can say of its own health, as the Collector's component status model. */

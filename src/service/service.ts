@@ -236,6 +236,7 @@ export class Service implements ServiceHost {
       telemetry: this.telemetry,
       scheduler: this.scheduler,
       reportStatus: (status, error) => this.reportStatus(cc.id, cc.kind, status, error),
+      extension: (id) => this.extensions.find((e) => e.id === id)?.instance,
     };
   }
 

@@ -30,7 +30,7 @@ function connector(raw: Record<string, unknown>, signal: Signal, settle: (e: Env
       settle(e);
     },
   };
-  const c = countConnectorFactory.create({ id: 'count', kind: 'connector', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {} }, config, signal, 'metrics', { all: next, pipelines: new Map([['metrics', next]]) });
+  const c = countConnectorFactory.create({ id: 'count', kind: 'connector', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined }, config, signal, 'metrics', { all: next, pipelines: new Map([['metrics', next]]) });
   return { c, got };
 }
 

@@ -32,7 +32,7 @@ function connector(raw: Record<string, unknown>, signal: Signal, pipelines: Reco
   assert.deepEqual(ctx.issues, []);
   const map = new Map<string, Consumer>(Object.entries(pipelines));
   return routingConnectorFactory.create(
-    { id: 'routing', kind: 'connector', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {} },
+    { id: 'routing', kind: 'connector', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined },
     config,
     signal,
     signal,

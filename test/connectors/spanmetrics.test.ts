@@ -36,7 +36,7 @@ function setup(raw: Record<string, unknown>) {
   const out: MetricsData[] = [];
   const next: Consumer = { mutates: false, consume: (e: Envelope) => (out.push(e.data as MetricsData), e.ack()) };
   const telemetry = new Telemetry();
-  const c: Connector = spanMetricsConnectorFactory.create({ id: 'spanmetrics', kind: 'connector', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} }, config, 'traces', 'metrics', { all: next, pipelines: new Map() });
+  const c: Connector = spanMetricsConnectorFactory.create({ id: 'spanmetrics', kind: 'connector', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined }, config, 'traces', 'metrics', { all: next, pipelines: new Map() });
   const tick = (ms: number) => {
     scheduler.maxFrames = scheduler.frame + ms;
     scheduler.flush();

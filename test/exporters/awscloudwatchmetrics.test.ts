@@ -49,7 +49,7 @@ function makeExporter(endpoint: string, scheduler: VirtualTimeScheduler): Export
     { namespace: 'Sluice/Test', endpoint, timeout: 0, sending_queue: { enabled: false }, retry_on_failure: { initial_interval: '1ms', randomization_factor: 0 } },
     { issues: [] },
   )!;
-  return awsCloudWatchMetricsExporterFactory.create({ id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {} }, config, 'metrics');
+  return awsCloudWatchMetricsExporterFactory.create({ id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
 }
 
 function push(exporter: Exporter, data: MetricsData): Promise<string> {
@@ -159,7 +159,7 @@ test('role_arn: the role is assumed through STS and requests are signed with its
   )!;
   const scheduler = new VirtualTimeScheduler();
   const exporter = awsCloudWatchMetricsExporterFactory.create(
-    { id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {} },
+    { id: 'awscloudwatchmetrics', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler, reportStatus: () => {}, extension: () => undefined },
     config,
     'metrics',
   );

@@ -39,7 +39,7 @@ const data: MetricsData = {
 
 function makeExporter(raw: Record<string, unknown>): Exporter {
   const config = awsEmfExporterFactory.schema.parse({ sending_queue: { enabled: false }, ...raw }, { issues: [] })!;
-  return awsEmfExporterFactory.create({ id: 'awsemf', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {} }, config, 'metrics');
+  return awsEmfExporterFactory.create({ id: 'awsemf', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
 }
 
 function push(exporter: Exporter, d: MetricsData): Promise<string> {

@@ -30,7 +30,7 @@ const gauge: Metric = { name: 'cart.size', gauge: { dataPoints: [{ attributes: [
 
 function makeExporter(raw: Record<string, unknown>): Exporter {
   const config = datadogExporterFactory.schema.parse({ api: { key: 'test-api-key' }, sending_queue: { enabled: false }, ...raw }, { issues: [] })!;
-  return datadogExporterFactory.create({ id: 'datadog', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {} }, config, 'metrics');
+  return datadogExporterFactory.create({ id: 'datadog', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
 }
 
 function push(exporter: Exporter, data: MetricsData): Promise<void> {

@@ -29,7 +29,7 @@ async function exporter(raw: Record<string, unknown>) {
   const telemetry = new Telemetry();
   const logs = new LogCapture();
   const e = prometheusExporterFactory.create(
-    { id: 'prometheus', kind: 'exporter', logger: createLogger('info', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {} },
+    { id: 'prometheus', kind: 'exporter', logger: createLogger('info', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {}, extension: () => undefined },
     config,
     'metrics',
   ) as PrometheusExporter;

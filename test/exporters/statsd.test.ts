@@ -27,7 +27,7 @@ const request = (metrics: Metric[]): MetricsData => ({ resourceMetrics: [{ resou
 
 function makeExporter(raw: Record<string, unknown>): Exporter {
   const config = statsdExporterFactory.schema.parse({ sending_queue: { enabled: false }, ...raw }, { issues: [] })!;
-  return statsdExporterFactory.create({ id: 'statsd', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {} }, config, 'metrics');
+  return statsdExporterFactory.create({ id: 'statsd', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
 }
 
 function push(exporter: Exporter, data: MetricsData): Promise<void> {

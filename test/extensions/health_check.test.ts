@@ -35,7 +35,7 @@ async function startExtension(raw: Record<string, unknown>, host: ServiceHost): 
   const config = healthCheckExtensionFactory.schema.parse(raw, ctx);
   assert.deepEqual(ctx.issues, []);
   const ext = healthCheckExtensionFactory.create(
-    { id: 'health_check', kind: 'extension', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {} },
+    { id: 'health_check', kind: 'extension', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined },
     config!,
     host,
   ) as HealthCheckExtension;
@@ -122,7 +122,7 @@ test('an exporter whose backend answers 503 shows as recoverable_error in /healt
   const config = otlpHttpExporterFactory.schema.parse({ endpoint: backend.url, compression: 'none', retry_on_failure: { initial_interval: '1s', randomization_factor: 0 } }, { issues: [] })!;
   const id = 'otlphttp/backend';
   const exporter = otlpHttpExporterFactory.create(
-    { id, kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: clock.scheduler, reportStatus: (status, error) => host.reportStatus(id, 'exporter', status, error) },
+    { id, kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: clock.scheduler, reportStatus: (status, error) => host.reportStatus(id, 'exporter', status, error), extension: () => undefined },
     config,
     'traces',
   );

@@ -63,7 +63,7 @@ export async function startExporter<C>(factory: ExporterFactory<C>, id: string, 
   const clock = new VirtualClock();
   const telemetry = new Telemetry();
   const logs = new LogCapture();
-  const exporter = factory.create({ id, kind: 'exporter', logger: createLogger('debug', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {} }, parsed!, signal);
+  const exporter = factory.create({ id, kind: 'exporter', logger: createLogger('debug', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {}, extension: () => undefined }, parsed!, signal);
   await exporter.start();
   return { id, clock, telemetry, logs, exporter, counter: (name) => exporterCounter(telemetry, name, id) };
 }

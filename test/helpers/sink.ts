@@ -46,7 +46,7 @@ export async function startSink(options: { grpcPort?: number; includeMetadata?: 
     { issues: [] },
   );
   const receiver = otlpReceiverFactory.create(
-    { id: 'otlp/sink', kind: 'receiver', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {} },
+    { id: 'otlp/sink', kind: 'receiver', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined },
     config!,
     { traces: consumer('traces'), metrics: consumer('metrics'), logs: consumer('logs') },
   ) as OtlpReceiver;

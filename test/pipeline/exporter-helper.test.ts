@@ -68,7 +68,7 @@ function setup(config: ExporterHelperConfig, answer: (call: number, abort: Abort
   const logs = new LogCapture();
   const sender = new ScriptedSender(clock, answer);
   const exporter = createExporter(
-    { id: ID, kind: 'exporter', logger: createLogger('debug', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {} },
+    { id: ID, kind: 'exporter', logger: createLogger('debug', logs), telemetry, scheduler: clock.scheduler, reportStatus: () => {}, extension: () => undefined },
     'traces',
     config,
     sender,
@@ -355,7 +355,7 @@ function setupSplitting(config: ExporterHelperConfig, answer: (name: string, pos
   const statuses: Array<[string, string | undefined]> = [];
   const sender = new SplittingSender(answer);
   const exporter = createExporter(
-    { id: ID, kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: (status, error) => statuses.push([status, error]) },
+    { id: ID, kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: (status, error) => statuses.push([status, error]), extension: () => undefined },
     'traces',
     config,
     sender,
@@ -442,7 +442,7 @@ test('a batch that cannot be encoded is refused for good at once, in every expor
     },
     send: () => Promise.resolve(),
   };
-  const exporter = createExporter({ id: ID, kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: () => {} }, 'traces', noQueue(), sender);
+  const exporter = createExporter({ id: ID, kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: () => {}, extension: () => undefined }, 'traces', noQueue(), sender);
   const e = envelope(2);
   exporter.consume(e.envelope);
   await clock.advance(60_000);

@@ -14,7 +14,7 @@ function settingsWith() {
   const scheduler = new VirtualTimeScheduler();
   const telemetry = new Telemetry();
   const capture = new LogCapture();
-  const settings: CreateSettings = { id: 'p', kind: 'processor', logger: createLogger('error', capture), telemetry, scheduler, reportStatus: () => {} };
+  const settings: CreateSettings = { id: 'p', kind: 'processor', logger: createLogger('error', capture), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined };
   /** The logged messages so far; pino writes asynchronously, so read after a turn of the event loop. */
   const logs = async () => {
     await new Promise((resolve) => setImmediate(resolve));

@@ -51,7 +51,7 @@ function parse(raw: Record<string, unknown>): AlertingConfig {
 function setup(raw: Record<string, unknown>) {
   const scheduler = new VirtualTimeScheduler();
   const telemetry = new Telemetry();
-  const p = alertingProcessorFactory.create({ id: 'alerting', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} }, parse(raw), 'metrics') as AlertingProcessor;
+  const p = alertingProcessorFactory.create({ id: 'alerting', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined }, parse(raw), 'metrics') as AlertingProcessor;
   const input = new Subject<Envelope>();
   const out: Envelope[] = [];
   input.pipe(p.operator).subscribe((e) => out.push(e));

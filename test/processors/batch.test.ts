@@ -27,7 +27,7 @@ function config(raw: Record<string, unknown>): BatchProcessorConfig {
 }
 
 function settingsFor(scheduler: SchedulerLike, telemetry = new Telemetry()): CreateSettings {
-  return { id: 'batch', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} };
+  return { id: 'batch', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined };
 }
 
 function traces(...names: string[]): TracesData {

@@ -23,7 +23,7 @@ function setup(raw: Record<string, unknown>) {
   const ctx = { issues: [] as { message: string }[] };
   const config = cardinalityLimiterProcessorFactory.schema.parse(raw, ctx as never) as CardinalityLimiterConfig;
   assert.deepEqual(ctx.issues.map((i) => i.message), []);
-  const p = cardinalityLimiterProcessorFactory.create({ id: 'cardinality_limiter', kind: 'processor', logger: createLogger('debug', logs), telemetry, scheduler, reportStatus: () => {} }, config, 'metrics');
+  const p = cardinalityLimiterProcessorFactory.create({ id: 'cardinality_limiter', kind: 'processor', logger: createLogger('debug', logs), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
   const input = new Subject<Envelope>();
   const out: MetricsData[] = [];
   input.pipe(p.operator).subscribe((e) => out.push(e.data as MetricsData));

@@ -22,7 +22,7 @@ function setup(raw: Record<string, unknown>) {
   const config = cumulativeToDeltaProcessorFactory.schema.parse(raw, ctx as never) as CumulativeToDeltaConfig;
   assert.deepEqual(ctx.issues, []);
   const telemetry = new Telemetry();
-  const p = cumulativeToDeltaProcessorFactory.create({ id: 'cumulativetodelta', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} }, config, 'metrics');
+  const p = cumulativeToDeltaProcessorFactory.create({ id: 'cumulativetodelta', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
   const input = new Subject<Envelope>();
   const out: MetricsData[] = [];
   let acked = 0;

@@ -21,7 +21,7 @@ function setup(raw: Record<string, unknown> = {}) {
   const ctx = { issues: [] as unknown[] };
   const config = deltaToCumulativeProcessorFactory.schema.parse(raw, ctx as never) as DeltaToCumulativeConfig;
   assert.deepEqual(ctx.issues, []);
-  const p = deltaToCumulativeProcessorFactory.create({ id: 'deltatocumulative', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} }, config, 'metrics');
+  const p = deltaToCumulativeProcessorFactory.create({ id: 'deltatocumulative', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
   const input = new Subject<Envelope>();
   const out: MetricsData[] = [];
   input.pipe(p.operator).subscribe((e) => out.push(e.data as MetricsData));

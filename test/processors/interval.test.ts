@@ -30,7 +30,7 @@ function setup(raw: Record<string, unknown>) {
   const ctx = { issues: [] as unknown[] };
   const config = intervalProcessorFactory.schema.parse(raw, ctx as never) as IntervalConfig;
   assert.deepEqual(ctx.issues, []);
-  const p = intervalProcessorFactory.create({ id: 'interval', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} }, config, 'metrics');
+  const p = intervalProcessorFactory.create({ id: 'interval', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
   const input = new Subject<Envelope>();
   const out: Envelope[] = [];
   let acked = 0;

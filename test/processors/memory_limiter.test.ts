@@ -37,7 +37,7 @@ function limiter(ts: TestScheduler, raw: Record<string, unknown>, deps: MemoryLi
   const lines: string[] = [];
   const telemetry = new Telemetry();
   const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
-  const processor = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger, telemetry, scheduler: ts, reportStatus: () => {} }, config(raw), deps);
+  const processor = new MemoryLimiterProcessor({ id: 'memory_limiter', kind: 'processor', logger, telemetry, scheduler: ts, reportStatus: () => {}, extension: () => undefined }, config(raw), deps);
   return { processor, telemetry, logged: (text: string) => lines.filter((l) => l.includes(text)).length };
 }
 

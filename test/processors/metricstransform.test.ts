@@ -19,7 +19,7 @@ function run(transforms: unknown[], metrics: Metric[], telemetry = new Telemetry
   const ctx = { issues: [] as { message: string }[] };
   const config = metricsTransformProcessorFactory.schema.parse({ transforms }, ctx as never) as MetricsTransformConfig;
   assert.deepEqual(ctx.issues.map((i) => i.message), []);
-  const p = metricsTransformProcessorFactory.create({ id: 'metricstransform', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler: asyncScheduler, reportStatus: () => {} }, config, 'metrics');
+  const p = metricsTransformProcessorFactory.create({ id: 'metricstransform', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined }, config, 'metrics');
   const input = new Subject<Envelope>();
   const out: MetricsData[] = [];
   input.pipe(p.operator).subscribe((e) => out.push(e.data as MetricsData));

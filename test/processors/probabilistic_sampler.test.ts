@@ -66,7 +66,7 @@ function processor(raw: Record<string, unknown>, signal: 'traces' | 'logs', tele
   const ctx = { issues: [] as unknown[] };
   const config = probabilisticSamplerProcessorFactory.schema.parse(raw, ctx as never) as ProbabilisticSamplerConfig;
   assert.deepEqual(ctx.issues, []);
-  return probabilisticSamplerProcessorFactory.create({ id: 'probabilistic_sampler', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler: asyncScheduler, reportStatus: () => {} }, config, signal);
+  return probabilisticSamplerProcessorFactory.create({ id: 'probabilistic_sampler', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined }, config, signal);
 }
 
 function run(p: ReturnType<typeof processor>, envelopes: Envelope[]): Envelope[] {

@@ -23,7 +23,7 @@ function setup(raw: Record<string, unknown>) {
   const ctx = { issues: [] as { message: string }[] };
   const config = tailSamplingProcessorFactory.schema.parse(raw, ctx as never) as TailSamplingConfig;
   assert.deepEqual(ctx.issues.map((i) => i.message), []);
-  const p = tailSamplingProcessorFactory.create({ id: 'tail_sampling', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {} }, config, 'traces');
+  const p = tailSamplingProcessorFactory.create({ id: 'tail_sampling', kind: 'processor', logger: createLogger('silent'), telemetry, scheduler, reportStatus: () => {}, extension: () => undefined }, config, 'traces');
   const input = new Subject<Envelope>();
   const out: Envelope[] = [];
   let acked = 0;

@@ -48,7 +48,7 @@ export async function startReceiver(
   const config = otlpReceiverFactory.schema.parse({ protocols }, { issues: issues as never }, ['receivers', 'otlp']);
   if (!config) throw new Error(issues.map((i) => i.message).join('; '));
   h.receiver = otlpReceiverFactory.create(
-    { id: 'otlp', kind: 'receiver', logger, telemetry, scheduler: asyncScheduler, reportStatus: () => {} },
+    { id: 'otlp', kind: 'receiver', logger, telemetry, scheduler: asyncScheduler, reportStatus: () => {}, extension: () => undefined },
     config,
     Object.fromEntries(signals.map((s) => [s, consumer])),
   ) as OtlpReceiver;

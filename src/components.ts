@@ -28,6 +28,7 @@ import { routingConnectorFactory } from './connectors/routing/factory.js';
 import { countConnectorFactory } from './connectors/count/factory.js';
 import { spanMetricsConnectorFactory } from './connectors/spanmetrics/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health_check/factory.js';
+import { fileStorageExtensionFactory } from './extensions/file_storage/factory.js';
 
 export const factories: readonly Factory[] = [
   otlpReceiverFactory,
@@ -58,6 +59,7 @@ export const factories: readonly Factory[] = [
   countConnectorFactory,
   spanMetricsConnectorFactory,
   healthCheckExtensionFactory,
+  fileStorageExtensionFactory,
 ] as readonly Factory[];
 
 /** One line per component: kind, type, signals (or signal pairs), description. */

@@ -95,6 +95,7 @@ const RECORD = 2; // id, items, payload
 const ACK = 3; // ids
 const SEGMENT_SUFFIX = '.seg';
 const IOV_MAX = 1024;
+const ACK_FLUSH_MS = 200;
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 
 /** CRC32 (IEEE), from zlib where this Node has it (20.15+), else by table. */
@@ -153,8 +154,8 @@ function recordFrame(id: number, items: number, payload: Uint8Array): Buffer[] {
   );
 }
 
-function idsFrame(type: number, ids: readonly number[]): Buffer[] {
-  return frame(type, 1 + 8 * ids.length, (b) => ids.forEach((id, i) => putId(b, id, 1 + 8 * i)));
+function ackFrame(ids: readonly number[]): Buffer[] {
+  return frame(ACK, 1 + 8 * ids.length, (b) => ids.forEach((id, i) => putId(b, id, 1 + 8 * i)));
 }
 
 interface Segment {
@@ -265,9 +266,11 @@ export class QueueStore {
   private closed = false;
   /** Set once close has written what was pending: nothing is written after it. */
   private finished = false;
-  /** After a failed write, acks and deletions wait for the next append or a retry, not a busy loop. */
-  private backoff = false;
-  private retryScheduled = false;
+  /** Acks and deletions are due to be written though no append came. */
+  private flushDue = false;
+  private flushScheduled = false;
+  /** Deletions of acked segments, one after another, behind the group commits. */
+  private removing: Promise<void> = Promise.resolve();
   private handles = 0;
   private readFd: { path: string; fd: number } | undefined;
   private recordsCount = 0;
@@ -303,9 +306,6 @@ export class QueueStore {
   }
   get available(): number {
     return this.recordsCount - this.takenCount;
-  }
-  get segmentCount(): number {
-    return this.segments.length;
   }
 
   /** A new handle on this store. */
@@ -424,7 +424,6 @@ export class QueueStore {
     if (this.closed) return Promise.reject(new RetryableError('persistent queue is closed'));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ id: this.nextId++, items, payload, resolve, reject });
-      this.backoff = false;
       this.kick();
     });
   }
@@ -487,6 +486,7 @@ export class QueueStore {
   private async finish(): Promise<void> {
     this.closed = true;
     while (this.writing) await this.writing;
+    await this.removing;
     this.finished = true;
     for (const s of this.segments) await s.file?.close();
     if (this.readFd) closeSync(this.readFd.fd);
@@ -519,15 +519,32 @@ export class QueueStore {
     this.kick();
   }
 
-  /** Starts a group commit unless one is running; the running one starts the next when it ends. */
+  /**
+   * Starts a group commit unless one is running (which starts the next as it ends). Acks and
+   * deletions alone wait for the next append, or ACK_FLUSH_MS: they need no client's answer.
+   */
   private kick(): void {
     if (this.writing || this.finished) return;
-    const work = this.pending.length > 0 || (!this.backoff && (this.pendingAcks.length > 0 || this.deletable().length > 0));
-    if (!work) return;
+    const housekeeping = this.pendingAcks.length > 0 || this.deletable().length > 0;
+    if (this.pending.length === 0 && !(housekeeping && (this.flushDue || this.closed))) {
+      if (housekeeping) this.scheduleFlush();
+      return;
+    }
+    this.flushDue = false;
     this.writing = this.commit().finally(() => {
       this.writing = undefined;
       this.kick();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    this.options.scheduler.schedule(() => {
+      this.flushScheduled = false;
+      this.flushDue = true;
+      this.kick();
+    }, ACK_FLUSH_MS);
   }
 
   private deletable(): Segment[] {
@@ -540,49 +557,62 @@ export class QueueStore {
     const acks = this.pendingAcks;
     this.pending = [];
     this.pendingAcks = [];
+    const current = this.segments[this.segments.length - 1];
+    // A full tail takes no more records; acks alone may still go there.
+    const roll = !current || (current.size >= this.segmentBytes && group.length > 0);
     let tail: Segment;
+    let file: SegmentFile;
     try {
-      tail = await this.tailFor(group);
+      tail = roll ? await this.createSegment() : current;
+      file = tail.file ??= await this.fs.open(tail.path, 'r+');
     } catch (err) {
       this.failed(group, acks, err);
       return;
     }
     const doomed = this.deletable();
     const buffers: Buffer[] = [];
-    const placed: { p: Pending; offset: number }[] = [];
     let at = tail.size;
-    for (const p of group) {
-      const frameBuffers = recordFrame(p.id, p.items, p.payload);
-      placed.push({ p, offset: at + FRAME_HEAD + RECORD_BODY });
+    const add = (frameBuffers: Buffer[]) => {
       for (const b of frameBuffers) {
         buffers.push(b);
         at += b.length;
       }
+    };
+    if (roll) add(frame(HEADER, 9, (b) => putId(b, this.nextId, 1)));
+    const placed: { p: Pending; offset: number }[] = [];
+    for (const p of group) {
+      placed.push({ p, offset: at + FRAME_HEAD + RECORD_BODY });
+      add(recordFrame(p.id, p.items, p.payload));
     }
-    if (acks.length > 0) {
-      const b = idsFrame(ACK, acks.map((r) => r.id))[0]!;
-      buffers.push(b);
-      at += b.length;
-    }
+    if (acks.length > 0) add(ackFrame(acks.map((r) => r.id)));
     const carried: { from: Segment; ids: number[] }[] = [];
     for (const s of doomed) {
       for (const [from, ids] of s.acksFor) {
         carried.push({ from, ids });
-        const b = idsFrame(ACK, ids)[0]!;
-        buffers.push(b);
-        at += b.length;
+        add(ackFrame(ids));
       }
     }
     if (buffers.length > 0) {
       try {
-        await this.write(tail, buffers);
-        if (this.options.fsync && (group.length > 0 || carried.length > 0)) await tail.file!.datasync();
+        await this.write(file, tail.size, buffers);
+        if (this.options.fsync && (group.length > 0 || carried.length > 0 || roll)) {
+          await Promise.all([file.datasync(), roll ? this.fs.syncDir(this.options.directory) : undefined]);
+        }
       } catch (err) {
-        await this.cutBack(tail);
+        if (roll) await this.discard(tail.path, file);
+        else await this.cutBack(tail, file);
         this.failed(group, acks, err);
         return;
       }
       tail.size = at;
+    }
+    if (roll) {
+      if (current) {
+        const file = current.file;
+        current.file = undefined;
+        await file?.close();
+      }
+      this.segments.push(tail);
     }
     for (const { p, offset } of placed) {
       if (p.copyOf) {
@@ -600,7 +630,11 @@ export class QueueStore {
     for (const r of acks) if (r.segment !== tail) pushTo(tail.acksFor, r.segment, r.id);
     for (const { from, ids } of carried) for (const id of ids) pushTo(tail.acksFor, from, id);
     for (const { p } of placed) p.resolve();
-    await this.remove(doomed);
+    if (doomed.length > 0) {
+      // Their carried acks are written: deleting them need not hold up the next group.
+      for (const s of doomed) s.deleting = true;
+      this.removing = this.removing.then(() => this.remove(doomed));
+    }
   }
 
   /** A compaction copy is written: the record now lives in `tail`; one acked meanwhile needs its ack again, after the copy. */
@@ -615,41 +649,19 @@ export class QueueStore {
     this.pendingAcks.push({ ...original, segment: tail, offset, payload: undefined, owner: undefined });
   }
 
-  /** The segment this group goes to: a new one when the tail is full or there is none. */
-  private async tailFor(group: Pending[]): Promise<Segment> {
-    let tail = this.segments[this.segments.length - 1];
-    if (tail && (tail.size < this.segmentBytes || group.length === 0)) {
-      tail.file ??= await this.fs.open(tail.path, 'r+');
-      return tail;
-    }
+  /** The next segment, empty: its header goes with the first group written to it. */
+  private async createSegment(): Promise<Segment> {
     const seq = this.nextSeq++;
     const path = join(this.options.directory, segmentName(seq));
-    const file = await this.fs.open(path, 'wx');
-    const header = frame(HEADER, 9, (b) => putId(b, this.nextId, 1))[0]!;
-    try {
-      await this.write({ seq, path, size: 0, live: 0, acksFor: new Map(), file }, [header]);
-      if (this.options.fsync) {
-        await file.datasync();
-        await this.fs.syncDir(this.options.directory);
-      }
-    } catch (err) {
-      await file.close().catch(() => {});
-      await this.fs.unlink(path).catch(() => {});
-      throw err;
-    }
-    tail = { seq, path, size: header.length, live: 0, acksFor: new Map(), file };
-    await this.segments[this.segments.length - 1]?.file?.close();
-    if (this.segments.length > 0) this.segments[this.segments.length - 1]!.file = undefined;
-    this.segments.push(tail);
-    return tail;
+    return { seq, path, size: 0, live: 0, acksFor: new Map(), file: await this.fs.open(path, 'wx') };
   }
 
   /** Writes all of `buffers` at the segment's end, continuing after short writes. */
-  private async write(segment: Segment, buffers: Buffer[]): Promise<void> {
-    let position = segment.size;
+  private async write(file: SegmentFile, at: number, buffers: Buffer[]): Promise<void> {
+    let position = at;
     let rest = buffers;
     while (rest.length > 0) {
-      let n = await segment.file!.writev(rest.length > IOV_MAX ? rest.slice(0, IOV_MAX) : rest, position);
+      let n = await file.writev(rest.length > IOV_MAX ? rest.slice(0, IOV_MAX) : rest, position);
       if (n <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
       position += n;
       while (rest.length > 0 && n >= rest[0]!.length) n -= rest.shift()!.length;
@@ -658,56 +670,46 @@ export class QueueStore {
   }
 
   /** Removes a failed write's partial frames. Positioned writes overwrite them anyway; replay would skip them. */
-  private async cutBack(tail: Segment): Promise<void> {
+  private async cutBack(tail: Segment, file: SegmentFile): Promise<void> {
     try {
-      await tail.file!.truncate(tail.size);
+      await file.truncate(tail.size);
     } catch (err) {
       this.options.logger.warn({ segment: tail.path, err }, 'could not truncate a queue segment after a failed write');
     }
   }
 
+  /** A new segment whose first write failed holds nothing: it goes. */
+  private async discard(path: string, file: SegmentFile): Promise<void> {
+    await file.close().catch(() => {});
+    await this.fs.unlink(path).catch(() => {});
+  }
+
   private failed(group: Pending[], acks: Rec[], err: unknown): void {
     this.options.counters?.writeErrors(1);
-    // Acks are kept for the next group: the records are gone from memory already, and a lost ack only means a replay.
-    this.pendingAcks = acks.concat(this.pendingAcks);
     const code = errorCode(err);
     const full = code !== undefined && DISK_FULL.has(code);
     const message = full ? `persistent queue disk is full (${code}) in ${this.options.directory}` : `persistent queue write failed: ${(err as Error).message}`;
-    this.options.logger.warn({ directory: this.options.directory, code, records: group.length }, message);
+    this.options.logger.warn({ directory: this.options.directory, code, records: group.length, acks: acks.length }, message);
     const refusal = new RetryableError(message);
     for (const p of group) p.reject(refusal);
-    this.holdOff();
-  }
-
-  /** Acks and deletions that failed wait for the next append, or for a retry a second later. */
-  private holdOff(): void {
-    this.backoff = true;
-    if (this.retryScheduled || this.closed) return;
-    this.retryScheduled = true;
-    this.options.scheduler.schedule(() => {
-      this.retryScheduled = false;
-      this.backoff = false;
-      this.kick();
-    }, 1000);
+    // The acked records are gone from memory already; an ack not written only means a replay, so
+    // acks are kept for a later group, or given up once closing.
+    if (!this.closed) this.pendingAcks = acks.concat(this.pendingAcks);
   }
 
   private async remove(doomed: Segment[]): Promise<void> {
-    if (doomed.length === 0) return;
     for (const s of doomed) {
-      s.deleting = true;
       if (this.readFd?.path === s.path) {
         closeSync(this.readFd.fd);
         this.readFd = undefined;
       }
-      await s.file?.close();
-      s.file = undefined;
       try {
         await this.fs.unlink(s.path);
       } catch (err) {
         if (errorCode(err) !== 'ENOENT') {
           this.options.logger.warn({ segment: s.path, err }, 'could not delete an acked queue segment');
-          s.deleting = false;
-          this.holdOff();
+          if (!this.closed) s.deleting = false;
+          this.scheduleFlush();
           continue;
         }
       }

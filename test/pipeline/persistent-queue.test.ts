@@ -191,6 +191,33 @@ test('without fsync nothing is fsynced', async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('acks with no append to go with are written on the scheduler a little later, in one write', async () => {
+  const dir = tempDir();
+  const fs = new CountingFs();
+  const clock = new VirtualClock();
+  const opts = options(dir, { fs, scheduler: clock.scheduler });
+  const store = await QueueStore.open(opts);
+  const q = store.handle();
+  await Promise.all(Array.from({ length: 5 }, (_, i) => q.append(payload(i), 1)));
+  const writes = fs.writes;
+  for (let r = q.take(); r; r = q.take()) q.ack(r.id);
+  await clock.advance(100);
+  assert.equal(fs.writes, writes, 'acks wait for an append or the flush');
+  await clock.advance(100);
+  await waitUntil(() => fs.writes > writes, 5000, () => 'the ack write');
+  assert.equal(fs.writes, writes + 1);
+
+  // Written means a crash now replays nothing.
+  const copy = tempDir();
+  for (const name of segments(dir)) writeFileSync(join(copy, name), readFileSync(join(dir, name)));
+  const after = await QueueStore.open(options(copy));
+  assert.equal(after.replayed, 0);
+  await after.close();
+  await q.close();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(copy, { recursive: true, force: true });
+});
+
 test('a sealed segment whose records are all acked is deleted', async () => {
   const dir = tempDir();
   const opts = options(dir, { segmentBytes: 4096 });

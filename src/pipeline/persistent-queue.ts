@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { firstValueFrom, timer, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
-import { RetryableError } from './errors.js';
+import { PermanentError, RetryableError } from './errors.js';
 import type { PersistentQueue, StoredRecord } from './queue-store.js';
 
 /** The file operations a segment needs; tests inject failures (ENOSPC) and count writes and fsyncs. */
@@ -277,8 +277,7 @@ export class QueueStore {
   private itemsCount = 0;
   private bytesCount = 0;
   private takenCount = 0;
-  /** Records found not acked at open (some may have been acked just before a crash). */
-  replayed = 0;
+  private replayedCount = 0;
 
   private constructor(private readonly options: PersistentQueueOptions) {
     this.fs = options.fs ?? nodeStoreFs;
@@ -295,6 +294,10 @@ export class QueueStore {
     return store;
   }
 
+  /** Records found not acked at open (a few may have been acked just before a crash). */
+  get replayed(): number {
+    return this.replayedCount;
+  }
   get records(): number {
     return this.recordsCount;
   }
@@ -329,7 +332,17 @@ export class QueueStore {
       } catch (err) {
         if (errorCode(err) !== 'ENOENT') throw err;
       }
-      if (holder === undefined || !Number.isInteger(holder) || holder === process.pid || !alive(holder)) {
+      if (holder === undefined) {
+        try {
+          await this.fs.writeFile(path, String(process.pid), 'wx');
+          return;
+        } catch (err) {
+          // Another process took it just now: look again at who holds it.
+          if (errorCode(err) !== 'EEXIST') throw err;
+          continue;
+        }
+      }
+      if (!Number.isInteger(holder) || holder === process.pid || !alive(holder)) {
         await this.fs.writeFile(path, String(process.pid), 'w');
         return;
       }
@@ -374,10 +387,10 @@ export class QueueStore {
       this.itemsCount += r.items;
       this.bytesCount += r.bytes;
     }
-    this.replayed = this.recordsCount;
-    if (this.replayed > 0) {
-      this.options.counters?.replayedRecords(this.replayed);
-      this.options.logger.info({ directory: dir, records: this.replayed, items: this.itemsCount }, 'replaying queued records not acked before the last stop');
+    this.replayedCount = this.recordsCount;
+    if (this.replayedCount > 0) {
+      this.options.counters?.replayedRecords(this.replayedCount);
+      this.options.logger.info({ directory: dir, records: this.replayedCount, items: this.itemsCount }, 'replaying queued records not acked before the last stop');
     }
     this.kick();
   }
@@ -422,6 +435,7 @@ export class QueueStore {
 
   append(payload: Uint8Array, items: number): Promise<void> {
     if (this.closed) return Promise.reject(new RetryableError('persistent queue is closed'));
+    if (payload.length > MAX_BODY - RECORD_BODY) return Promise.reject(new PermanentError(`a record of ${payload.length} bytes is larger than a persistent queue takes (${MAX_BODY - RECORD_BODY})`));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ id: this.nextId++, items, payload, resolve, reject });
       this.kick();

@@ -5,6 +5,7 @@ import type { Signal } from '../pdata/types.js';
 import type { Path, Schema } from '../config/schema.js';
 import type { Envelope } from './envelope.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import type { QueueBatchConfig } from './queue-batcher.js';
 
 /** Takes an envelope synchronously and becomes responsible for settling it. */
 export interface Consumer {
@@ -33,6 +34,14 @@ export interface CreateSettings {
   reportStatus(status: HealthStatus, error?: string): void;
   /** A started extension of service.extensions by id (an exporter's `sending_queue.storage`). */
   extension(id: string): Extension | undefined;
+  /**
+   * For an exporter without `sending_queue.batch`: the batching of the batch processor in the
+   * pipelines feeding it, which its queue takes over (that processor then passes requests on as
+   * they come, so clients are answered at enqueue rather than after a batch timeout).
+   */
+  queueBatch?: QueueBatchConfig;
+  /** For a processor: every exporter its pipeline feeds answers at enqueue, so holding data only delays clients. */
+  exportersAnswerAtEnqueue?: boolean;
 }
 
 /** What a running component can say of its own health, as the Collector's component status model. */
@@ -46,7 +55,10 @@ export interface Processor extends Lifecycle {
   reload?(config: unknown): boolean;
 }
 
-export interface Exporter extends Lifecycle, Consumer {}
+export interface Exporter extends Lifecycle, Consumer {
+  /** Acks once the data is in its sending queue (no `wait_for_result`), not once exported. */
+  readonly answersAtEnqueue: boolean;
+}
 
 export type Connector = Lifecycle & Consumer;
 
@@ -64,6 +76,18 @@ export interface ServiceHost {
   componentStatuses(): ComponentStatus[];
   /** Lets a component report a change of health (e.g. an exporter whose backend is down). */
   reportStatus(id: string, kind: ComponentKind, status: ComponentStatus['status'], error?: string): void;
+  /** How the last configuration load went (the first load at start, then each reload). */
+  lastReload(): ReloadStatus;
+}
+
+export interface ReloadStatus {
+  successful: boolean;
+  /** When the last load was attempted (ms since the epoch). */
+  at: number;
+  /** When a load last succeeded. */
+  lastSuccessAt: number;
+  /** Why the last attempt failed: config errors with file:line, or the component that failed to start. */
+  errors: string[];
 }
 
 export type Extension = Lifecycle;

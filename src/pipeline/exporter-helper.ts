@@ -1,29 +1,50 @@
-// The exporter helper: the one place with queueing, retries and timeouts. An exporter supplies an
-// ExportSender (encode a batch into requests, send one request) and gets the Collector's
-// `sending_queue`, `retry_on_failure` and `timeout` behaviour, resuming a split batch where it
-// failed, its telemetry, its component status and its shutdown semantics.
+// The exporter helper: the one place with queueing, batching, retries and timeouts. An exporter
+// supplies an ExportSender (encode a batch into requests, send one request) and gets the
+// Collector's `sending_queue` (in memory or in a storage extension, answering clients at enqueue
+// unless `wait_for_result`, batching inside the queue), `retry_on_failure` and `timeout`,
+// resuming a split batch where it failed, its telemetry, its component status and its shutdown.
 import type { SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
 import { s, type Infer } from '../config/schema.js';
 import type { Signal, SignalData } from '../pdata/types.js';
 import type { ExporterTelemetry } from '../telemetry/telemetry.js';
 import type { CreateSettings, Exporter, HealthStatus } from './component.js';
-import type { Envelope, EnvelopeContext } from './envelope.js';
-import { isRetryable, PermanentError, RetryableError } from './errors.js';
-import { BoundedQueue } from './bounded-queue.js';
+import type { Envelope, EnvelopeContext, Settler } from './envelope.js';
+import { isRetryable, PermanentError, RetryableError, withoutItemCount } from './errors.js';
 import { DeadlineDrain } from './deadline-drain.js';
 import { sendWithRetry } from './retry.js';
+import { isStorageExtension } from './queue-store.js';
+import { MemorySendingQueue, PersistentSendingQueue, type QueuedRequest, type SendingQueue } from './sending-queue.js';
+import { QueueBatcher, type BatchedRequest, type QueueBatchConfig, type ReadyBatch } from './queue-batcher.js';
+
+const queueBatchSchema = s.object({
+  flush_timeout: s.duration().default(200),
+  min_size: s.int({ min: 0 }).default(8192),
+  max_size: s.int({ min: 0 }).default(0),
+  sizer: s.enum(['items', 'bytes', 'requests'] as const).default('items'),
+});
+
+/** `sending_queue` as the Collector's exporterhelper has it; every default is the Collector's. */
+export const sendingQueueSchema = s.object({
+  enabled: s.bool().default(true),
+  num_consumers: s.int({ min: 1 }).default(10),
+  /** In `sizer` units. */
+  queue_size: s.int({ min: 1 }).default(1000),
+  sizer: s.enum(['requests', 'items', 'bytes'] as const).default('requests'),
+  /** Answer the client after export instead of at enqueue. */
+  wait_for_result: s.bool().default(false),
+  /** A full queue makes the client wait for room instead of refusing it. */
+  block_on_overflow: s.bool().default(false),
+  /** Id of a storage extension (file_storage) that makes the queue persistent. */
+  storage: s.string().optional(),
+  batch: queueBatchSchema.optional(),
+});
 
 /** Fields to spread into an exporter's config schema; names and defaults are the Collector's. */
 export const exporterHelperConfig = {
   /** Per attempt; 0 disables the timeout. */
   timeout: s.duration().default(5000),
-  sending_queue: s.object({
-    enabled: s.bool().default(true),
-    num_consumers: s.int({ min: 1 }).default(10),
-    /** In batches (requests), as the Collector counts by default. */
-    queue_size: s.int({ min: 1 }).default(1000),
-  }),
+  sending_queue: sendingQueueSchema,
   retry_on_failure: s.object({
     enabled: s.bool().default(true),
     initial_interval: s.duration().default(5000),
@@ -37,11 +58,17 @@ export const exporterHelperConfig = {
 
 const exporterHelperSchema = s.object(exporterHelperConfig);
 export type ExporterHelperConfig = Infer<typeof exporterHelperSchema>;
+export type SendingQueueConfig = ExporterHelperConfig['sending_queue'];
+
+/** The sending_queue of a config section that spells only some of its keys (prometheusremotewrite's remote_write_queue). */
+export function sendingQueueWith(keys: Partial<SendingQueueConfig>): SendingQueueConfig {
+  return { ...sendingQueueSchema.parse({}, { issues: [] })!, ...keys };
+}
 
 /** The helper settings of an exporter that sends synchronously: no queue, no retries, no timeout. */
 export const DIRECT_EXPORT: ExporterHelperConfig = {
   timeout: 0,
-  sending_queue: { enabled: false, num_consumers: 1, queue_size: 1 },
+  sending_queue: sendingQueueWith({ enabled: false, num_consumers: 1, queue_size: 1 }),
   retry_on_failure: { enabled: false, initial_interval: 0, max_interval: 0, max_elapsed_time: 0, multiplier: 1, randomization_factor: 0 },
 };
 
@@ -71,7 +98,7 @@ export interface ExportSender<S extends Signal, R = SignalData[S]> {
 /** A sender that encodes its requests itself; their type is then its own. */
 export type EncodingSender<S extends Signal, R> = ExportSender<S, R> & Required<Pick<ExportSender<S, R>, 'encode'>>;
 
-/** A queued batch and how far its sending has got: the progress belongs to this record, never to the data object, which may be queued twice. */
+/** One export unit and how far its sending has got: the progress belongs to this record, never to the data object, which may be queued twice. */
 interface Batch<S extends Signal, R> {
   data: SignalData[S];
   context: EnvelopeContext;
@@ -83,6 +110,8 @@ interface Batch<S extends Signal, R> {
   next: number;
   refusedItems: number;
   refusal?: Error;
+  /** The queued requests this batch carries (pieces of); none when sent without a queue. */
+  parts: BatchedRequest<S>[];
 }
 
 export function createExporter<S extends Signal>(settings: CreateSettings, signal: S, helper: ExporterHelperConfig, sender: ExportSender<S>): Exporter;
@@ -91,21 +120,34 @@ export function createExporter<S extends Signal, R>(settings: CreateSettings, si
   return new HelperExporter(settings, signal, helper, sender);
 }
 
+/** A client waiting for room in a full queue (`block_on_overflow`). */
+interface Blocked<S extends Signal> {
+  request: QueuedRequest<S>;
+  envelope: Envelope;
+}
+
 class HelperExporter<S extends Signal, R> implements Exporter {
   readonly mutates = false;
+  readonly answersAtEnqueue: boolean;
   private readonly logger: Logger;
   private readonly scheduler: SchedulerLike;
   private readonly telemetry: ExporterTelemetry;
-  private readonly queue: BoundedQueue<Batch<S, R>> | undefined;
+  private queue: SendingQueue<S> | undefined;
+  private readonly batcher: QueueBatcher<S> | undefined;
   /** Batches being sent (or waiting to retry); at most num_consumers with a queue. */
   private readonly inFlight = new Set<Batch<S, R>>();
+  /** Offers to a persistent queue not yet durable: shutdown waits for them. */
+  private offering = 0;
+  private readonly blocked: Blocked<S>[] = [];
+  /** Set once the queue is closed (idle at shutdown, or at the deadline): finished sends no longer touch it. */
+  private closing: Promise<{ items: number; kept: boolean }> | undefined;
   private readonly drain: DeadlineDrain;
   private readonly reportStatus: CreateSettings['reportStatus'];
   /** What this exporter last told the service of its health: the service starts it as ok. */
   private status: HealthStatus = 'ok';
 
   constructor(
-    settings: CreateSettings,
+    private readonly settings: CreateSettings,
     private readonly signal: S,
     private readonly helper: ExporterHelperConfig,
     private readonly sender: ExportSender<S, R>,
@@ -114,26 +156,46 @@ class HelperExporter<S extends Signal, R> implements Exporter {
     this.reportStatus = settings.reportStatus;
     this.scheduler = settings.scheduler;
     this.telemetry = settings.telemetry.exporter(settings.id, signal);
-    this.drain = new DeadlineDrain(this.scheduler, { name: 'exporter', isIdle: () => this.inFlight.size === 0 && (this.queue?.size ?? 0) === 0, dropRemaining: () => this.dropRemaining() });
-    if (helper.sending_queue.enabled) {
-      const queue = new BoundedQueue<Batch<S, R>>(helper.sending_queue.queue_size);
-      this.queue = queue;
-      this.telemetry.observeQueue(() => queue.size, queue.capacity);
-    }
+    const q = helper.sending_queue;
+    this.answersAtEnqueue = q.enabled && !q.wait_for_result;
+    this.drain = new DeadlineDrain(this.scheduler, {
+      name: 'exporter',
+      isIdle: () => this.inFlight.size === 0 && this.offering === 0 && (this.closing !== undefined || ((this.queue?.size ?? 0) === 0 && (this.batcher?.empty ?? true))),
+      dropRemaining: () => void this.dropRemaining(),
+    });
+    const batch: QueueBatchConfig | undefined = q.batch ?? settings.queueBatch;
+    if (q.enabled && batch) this.batcher = new QueueBatcher(signal, batch, this.scheduler, () => this.dispatch());
+    if (q.enabled && !q.storage) this.useQueue(new MemorySendingQueue(q.queue_size, q.sizer));
+  }
+
+  private useQueue(queue: SendingQueue<S>): void {
+    this.queue = queue;
+    this.telemetry.observeQueue(() => queue.size, queue.capacity);
   }
 
   async start(): Promise<void> {
+    const q = this.helper.sending_queue;
+    if (q.enabled && q.storage) {
+      const extension = this.settings.extension(q.storage);
+      if (!extension) throw new Error(`sending_queue.storage: extension "${q.storage}" is not enabled in service.extensions`);
+      if (!isStorageExtension(extension)) throw new Error(`sending_queue.storage: extension "${q.storage}" is not a storage extension (use file_storage)`);
+      const store = await extension.openQueue(`${this.settings.kind}/${this.settings.id}/${this.signal}`);
+      this.useQueue(new PersistentSendingQueue(q.queue_size, q.sizer, this.signal, store));
+      if (store.available > 0) this.logger.info({ items: store.items, requests: store.available, signal: this.signal }, 'sending queue has data from before the restart; sending it');
+    }
     await this.sender.start?.();
+    if (this.queue) this.dispatch();
   }
 
   consume(envelope: Envelope): void {
-    const batch: Batch<S, R> = { data: envelope.data as SignalData[S], context: envelope.context, items: envelope.items, next: 0, refusedItems: 0 };
+    const request: QueuedRequest<S> = { data: envelope.data as SignalData[S], context: envelope.context, items: envelope.items, bytes: envelope.bytes };
     if (this.drain.started) {
-      this.telemetry.enqueueFailed(batch.items);
+      this.telemetry.enqueueFailed(request.items);
       envelope.nack(new RetryableError('exporter is shutting down'));
       return;
     }
     if (!this.queue) {
+      const batch: Batch<S, R> = { data: request.data, context: request.context, items: request.items, next: 0, refusedItems: 0, parts: [] };
       this.inFlight.add(batch);
       void this.export(batch, 'rejecting data').then((err) => {
         this.inFlight.delete(batch);
@@ -143,31 +205,104 @@ class HelperExporter<S extends Signal, R> implements Exporter {
       });
       return;
     }
-    if (!this.queue.push(batch)) {
-      this.telemetry.enqueueFailed(batch.items);
-      envelope.nack(new RetryableError('sending queue is full'));
+    if (this.helper.sending_queue.wait_for_result) request.settler = envelope;
+    if (this.helper.sending_queue.block_on_overflow && (this.blocked.length > 0 || !this.queue.fits(request))) {
+      // Waiting its turn behind earlier blocked clients keeps the queue's order.
+      this.blocked.push({ request, envelope });
       return;
     }
-    // Accepted into the queue is what an ack means in the pipeline contract.
-    envelope.ack();
-    this.dispatch();
+    this.offer(request, envelope);
   }
 
-  /** Hands queued batches to free consumers; runs on every enqueue and every finished send. */
+  private offer(request: QueuedRequest<S>, envelope: Envelope): void {
+    let durable: Promise<void> | void;
+    try {
+      durable = this.queue!.offer(request);
+    } catch (err) {
+      this.refuse(request, envelope, err as Error);
+      return;
+    }
+    if (!durable) {
+      this.queued(request, envelope);
+      return;
+    }
+    this.offering++;
+    durable.then(
+      () => {
+        this.offering--;
+        this.queued(request, envelope);
+      },
+      (err: Error) => {
+        this.offering--;
+        this.refuse(request, envelope, err);
+        this.drain.checkIdle();
+      },
+    );
+  }
+
+  private queued(request: QueuedRequest<S>, envelope: Envelope): void {
+    // Accepted into the queue (durably, with storage) is what an ack means in the pipeline contract.
+    if (!request.settler) envelope.ack();
+    this.dispatch();
+    this.drain.checkIdle();
+  }
+
+  private refuse(request: QueuedRequest<S>, envelope: Envelope, err: Error): void {
+    this.telemetry.enqueueFailed(request.items);
+    envelope.nack(isRetryable(err) ? err : new RetryableError(`sending queue: ${err.message}`));
+  }
+
+  /** Lets blocked clients in as far as the queue has room again. */
+  private admitBlocked(): void {
+    while (this.blocked.length > 0 && this.queue!.fits(this.blocked[0]!.request)) {
+      const { request, envelope } = this.blocked.shift()!;
+      this.offer(request, envelope);
+    }
+  }
+
+  /** Hands queued batches to free consumers; runs on every enqueue, every finished send and every batch timeout. */
   private dispatch(): void {
-    const queue = this.queue!;
-    while (this.inFlight.size < this.helper.sending_queue.num_consumers && queue.size > 0) {
-      const batch = queue.shift()!;
+    const queue = this.queue;
+    if (!queue) return;
+    while (this.inFlight.size < this.helper.sending_queue.num_consumers) {
+      const ready = this.nextBatch(queue);
+      if (!ready) break;
+      const batch: Batch<S, R> = { data: ready.data, context: ready.context, items: ready.items, next: 0, refusedItems: 0, parts: ready.parts };
       this.inFlight.add(batch);
       // With a queue the failure is final here: export() has counted and logged it.
-      void this.export(batch, 'dropping data').then(() => {
+      void this.export(batch, 'dropping data').then((err) => {
         this.inFlight.delete(batch);
+        this.finish(batch, err);
         this.dispatch();
         this.drain.checkIdle();
       });
     }
   }
 
+  private nextBatch(queue: SendingQueue<S>): ReadyBatch<S> | undefined {
+    if (!this.batcher) {
+      const request = queue.take();
+      return request && { data: request.data, context: request.context, items: request.items, bytes: request.bytes, parts: [{ request, pieces: 1, cut: true }] };
+    }
+    for (let request = queue.take(); request; request = queue.take()) this.batcher.add(request);
+    // Shutting down, nothing more will come to fill a batch up.
+    if (this.drain.started) this.batcher.flush();
+    return this.batcher.next();
+  }
+
+  /** Settles the queued requests whose last piece this batch carried. */
+  private finish(batch: Batch<S, R>, error: Error | undefined): void {
+    for (const part of batch.parts) {
+      if (error) part.error ??= error;
+      if (--part.pieces > 0 || !part.cut) continue;
+      if (!this.closing) this.queue!.done(part.request);
+      const settler: Settler | undefined = part.request.settler;
+      if (!settler) continue;
+      if (part.error) settler.nack(batch.parts.length > 1 ? withoutItemCount(part.error) : part.error);
+      else settler.ack();
+    }
+    if (this.helper.sending_queue.block_on_overflow) this.admitBlocked();
+  }
   /** Sends with retries; resolves with the final error, or undefined once sent. Never rejects. */
   private async export(batch: Batch<S, R>, onFailure: string): Promise<Error | undefined> {
     const error = await sendWithRetry({
@@ -252,28 +387,60 @@ class HelperExporter<S extends Signal, R> implements Exporter {
     this.reportStatus(status, error?.message);
   }
 
-  /** Lets consumers empty the queue until the deadline (in scheduler.now() time), then drops what is left. */
+  /** Lets consumers empty the queue until the deadline (in scheduler.now() time), then drops or keeps what is left. */
   shutdown(deadline: number): Promise<void> {
-    return this.drain.shutdown(deadline, async () => this.sender.shutdown?.());
+    for (const { request, envelope } of this.blocked.splice(0)) {
+      this.telemetry.enqueueFailed(request.items);
+      envelope.nack(new RetryableError('exporter is shutting down'));
+    }
+    const done = this.drain.shutdown(deadline, async () => {
+      await this.closeQueue([]);
+      await this.sender.shutdown?.();
+    });
+    // Now that the drain has started, the batcher sends what it holds without waiting to fill up.
+    this.dispatch();
+    return done;
   }
 
-  private dropRemaining(): void {
-    const queued = this.queue?.drain() ?? [];
-    let items = 0;
-    for (const b of queued) items += b.items;
+  /** Closes the queue once: what is still in it (and `taken`) is kept by a persistent queue, lost by a memory one. */
+  private closeQueue(taken: readonly QueuedRequest<S>[]): Promise<{ items: number; kept: boolean }> {
+    this.closing ??= this.queue ? this.queue.close(taken) : Promise.resolve({ items: 0, kept: false });
+    return this.closing;
+  }
+
+  private async dropRemaining(): Promise<void> {
+    const held = this.batcher?.takeAll() ?? [];
+    const taken = new Set<QueuedRequest<S>>(held);
+    let sent = 0;
+    let unsent = 0;
     for (const b of this.inFlight) {
-      const unsent = this.unsentItems(b);
+      const u = this.unsentItems(b);
       // What the backend accepted before the deadline was sent, even if the rest of its batch was not.
-      this.telemetry.sent(b.items - unsent);
-      items += unsent;
+      sent += b.items - u;
+      unsent += u;
+      for (const part of b.parts) taken.add(part.request);
     }
-    if (items > 0) {
-      this.telemetry.sendFailed(items);
-      if (this.queue) {
-        this.logger.error({ dropped_items: items, signal: this.signal }, 'Shutdown deadline reached, dropping data still in the sending queue');
-      } else {
-        this.logger.warn({ refused_items: items, signal: this.signal }, 'Shutdown deadline reached, returning in-flight data to the caller as retryable');
+    this.telemetry.sent(sent);
+    if (!this.queue) {
+      if (unsent > 0) {
+        this.telemetry.sendFailed(unsent);
+        this.logger.warn({ refused_items: unsent, signal: this.signal }, 'Shutdown deadline reached, returning in-flight data to the caller as retryable');
       }
+      return;
     }
+    const error = new RetryableError('exporter shut down before the data was exported');
+    for (const request of taken) request.settler?.nack(error);
+    // A persistent queue keeps every request taken from it; a memory one loses what it still holds
+    // and the in-flight batches' unsent part (counted exactly above, as the batcher's are whole).
+    const left = await this.closeQueue(this.queue instanceof PersistentSendingQueue ? [...taken] : held);
+    const lost = left.kept ? 0 : left.items + unsent;
+    if (left.kept && left.items > 0) {
+      this.logger.warn({ items: left.items, signal: this.signal }, 'Shutdown deadline reached; data still in the persistent sending queue is sent after the next start');
+    }
+    if (lost > 0) {
+      this.telemetry.sendFailed(lost);
+      this.logger.error({ dropped_items: lost, signal: this.signal }, 'Shutdown deadline reached, dropping data still in the sending queue');
+    }
+    this.drain.checkIdle();
   }
 }

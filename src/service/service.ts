@@ -1,8 +1,12 @@
 // Runs the component graph of a validated config (graph.ts): creates every node's component,
 // starts them downstream-first and stops them upstream-first, so receivers stop accepting,
 // processors and connectors flush into a downstream that still runs, and exporters drain last.
+// A reload builds the new config's graph beside the running one, taking over the receivers,
+// exporters and extensions that did not change, points the kept receivers at it in one step, and
+// stops the rest of the old graph in the same order as a shutdown.
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { Logger } from 'pino';
+import type client from 'prom-client';
 import type {
   ComponentKind,
   ComponentStatus,
@@ -17,16 +21,18 @@ import type {
   ProcessorFactory,
   ReceiverFactory,
   Receiver,
+  ReloadStatus,
   ServiceHost,
 } from '../pipeline/component.js';
 import { fanOut } from '../pipeline/fanout.js';
 import { Pipeline } from '../pipeline/pipeline.js';
+import { SwitchableConsumer } from '../pipeline/switchable-consumer.js';
 import { sameConfig, type ComponentConfig, type ServiceConfig } from '../config/types.js';
 import type { Signal } from '../pdata/types.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
-import { ComponentGraph, nodeKey, type GraphNode } from './graph.js';
+import { ComponentGraph, nodeKey, reusableComponents, type GraphNode } from './graph.js';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -245,7 +251,7 @@ export class Service implements ServiceHost {
     const cc = node.component;
     switch (node.kind) {
       case 'exporter': {
-        const instance = (cc!.factory as ExporterFactory).create(this.settings(cc!), cc!.config, node.signal!);
+        const instance = (cc!.factory as ExporterFactory).create({ ...this.settings(cc!), queueBatch: queueBatchFor(node, this.graph) }, cc!.config, node.signal!);
         return { node, lifecycle: instance, consumer: instance, kind: 'exporter' };
       }
       case 'connector': {
@@ -257,7 +263,7 @@ export class Service implements ServiceHost {
       case 'fanout':
         return { node, consumer: fanOut(this.graph.downstream(node.key).map((n) => this.consumerOf(n))) };
       case 'processor':
-        return { node, lifecycle: this.processor(cc!, node.signal!), kind: 'processor' };
+        return { node, lifecycle: this.processor(cc!, node), kind: 'processor' };
       case 'pipeline': {
         const p = node.pipeline!;
         const processors = p.processors.map((id, i) => this.running.get(nodeKey.processor(p.id, i, id))!.lifecycle as Processor);
@@ -275,11 +281,13 @@ export class Service implements ServiceHost {
     }
   }
 
-  private processor(cc: ComponentConfig, signal: Signal): Processor {
+  private processor(cc: ComponentConfig, node: GraphNode): Processor {
     const factory = cc.factory as ProcessorFactory;
-    if (!factory.shared) return factory.create(this.settings(cc), cc.config, signal);
+    const signal = node.signal!;
+    const settings = { ...this.settings(cc), exportersAnswerAtEnqueue: exportersAnswerAtEnqueue(node, this.graph, (n) => this.running.get(n.key)?.lifecycle) };
+    if (!factory.shared) return factory.create(settings, cc.config, signal);
     let shared = this.sharedProcessors.get(cc.id);
-    if (!shared) this.sharedProcessors.set(cc.id, (shared = { instance: factory.create(this.settings(cc), cc.config, signal), nodes: 0 }));
+    if (!shared) this.sharedProcessors.set(cc.id, (shared = { instance: factory.create(settings, cc.config, signal), nodes: 0 }));
     shared.nodes++;
     return shared.instance;
   }

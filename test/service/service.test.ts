@@ -109,6 +109,7 @@ const recordingExporter: ExporterFactory = {
   schema: s.any(),
   create: (settings) => ({
     mutates: false,
+    answersAtEnqueue: false,
     consume(e) {
       events.push(`exporter ${settings.id} got`);
       const list = exported.get(settings.id) ?? [];

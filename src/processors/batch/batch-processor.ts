@@ -78,8 +78,14 @@ export class BatchProcessor<S extends Signal> implements Processor {
   readonly operator: OperatorFunction<Envelope, Envelope>;
   private readonly metrics: BatchMetrics;
 
-  constructor(settings: CreateSettings, config: BatchProcessorConfig, signal: S) {
+  constructor(settings: CreateSettings, configured: BatchProcessorConfig, signal: S) {
     this.metrics = batchMetrics(settings, signal);
+    // Exporters that answer at enqueue batch in their queues with these settings (service/batch-handoff.ts);
+    // waiting here as well would only hold the clients' answers for the timeout.
+    const config = settings.exportersAnswerAtEnqueue ? { ...configured, timeout: 0 } : configured;
+    if (settings.exportersAnswerAtEnqueue && configured.timeout > 0) {
+      settings.logger.debug('every exporter of this pipeline answers at enqueue; batching happens in their sending queues');
+    }
     // One pipeline subscribes to a batch processor; its batcher lives as long as that subscription.
     let batcher: Batcher<S> | undefined;
     this.operator = processorOperator(settings, signal, {

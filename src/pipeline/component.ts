@@ -5,7 +5,7 @@ import type { Signal } from '../pdata/types.js';
 import type { Path, Schema } from '../config/schema.js';
 import type { Envelope } from './envelope.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
-import type { QueueBatchConfig } from './queue-batcher.js';
+import type { QueueBatchConfig } from './queue-batch-config.js';
 
 /** Takes an envelope synchronously and becomes responsible for settling it. */
 export interface Consumer {

@@ -15,7 +15,8 @@ import { DeadlineDrain } from './deadline-drain.js';
 import { sendWithRetry } from './retry.js';
 import { isStorageExtension } from './queue-store.js';
 import { MemorySendingQueue, PersistentSendingQueue, type QueuedRequest, type SendingQueue } from './sending-queue.js';
-import { QueueBatcher, type BatchedRequest, type QueueBatchConfig, type ReadyBatch } from './queue-batcher.js';
+import { QueueBatcher, type BatchedRequest, type ReadyBatch } from './queue-batcher.js';
+import type { QueueBatchConfig } from './queue-batch-config.js';
 
 const queueBatchSchema = s.object({
   flush_timeout: s.duration().default(200),

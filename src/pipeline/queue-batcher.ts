@@ -8,15 +8,7 @@ import { splitItems } from '../pdata/split.js';
 import type { Signal, SignalData } from '../pdata/types.js';
 import { contextKey, type EnvelopeContext } from './envelope.js';
 import type { QueuedRequest } from './sending-queue.js';
-
-export interface QueueBatchConfig {
-  flush_timeout: number;
-  /** A batch is sent once it holds this much (in `sizer` units); 0 sends what each take brings. */
-  min_size: number;
-  /** Cap per batch (in `sizer` units, requests are split to meet it); 0 = none. */
-  max_size: number;
-  sizer: 'items' | 'bytes' | 'requests';
-}
+import type { QueueBatchConfig } from './queue-batch-config.js';
 
 /** A request on its way through the batcher: done once every piece of it has been exported. */
 export interface BatchedRequest<S extends Signal> {

@@ -4,7 +4,7 @@
 // the exporters' queue batchers merge them with the processor's sizes and timeout, so the backend
 // still gets the batches the config asked for while clients are answered at once.
 import type { Exporter } from '../pipeline/component.js';
-import type { QueueBatchConfig } from '../pipeline/queue-batcher.js';
+import type { QueueBatchConfig } from '../pipeline/queue-batch-config.js';
 import type { BatchProcessorConfig } from '../processors/batch/config.js';
 import { nodeKey, type ComponentGraph, type GraphNode } from './graph.js';
 

@@ -33,6 +33,7 @@ import { Telemetry } from '../telemetry/telemetry.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
 import { ComponentGraph, nodeKey, reusableComponents, type GraphNode } from './graph.js';
+import { exportersAnswerAtEnqueue, queueBatchFor } from './batch-handoff.js';
 
 export interface ServiceOptions {
   logger: Logger;

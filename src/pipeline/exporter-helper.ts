@@ -278,6 +278,8 @@ class HelperExporter<S extends Signal, R> implements Exporter {
         this.drain.checkIdle();
       });
     }
+    // What consumers took made room for clients waiting on a full queue.
+    if (this.blocked.length > 0) this.admitBlocked();
   }
 
   private nextBatch(queue: SendingQueue<S>): ReadyBatch<S> | undefined {
@@ -302,7 +304,6 @@ class HelperExporter<S extends Signal, R> implements Exporter {
       if (part.error) settler.nack(batch.parts.length > 1 ? withoutItemCount(part.error) : part.error);
       else settler.ack();
     }
-    if (this.helper.sending_queue.block_on_overflow) this.admitBlocked();
   }
   /** Sends with retries; resolves with the final error, or undefined once sent. Never rejects. */
   private async export(batch: Batch<S, R>, onFailure: string): Promise<Error | undefined> {

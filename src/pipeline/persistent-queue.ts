@@ -499,6 +499,8 @@ export class QueueStore {
 
   private async finish(): Promise<void> {
     this.closed = true;
+    // Acks waiting for their flush timer are written now, or they would be replayed at the next open.
+    this.kick();
     while (this.writing) await this.writing;
     await this.removing;
     this.finished = true;

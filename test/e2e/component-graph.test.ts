@@ -3,52 +3,17 @@
 // and a processor that throws fails only the request that made it throw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { otlpCodecs } from '../../src/codec/otlp-proto.js';
 import { countDataPoints, countSpans } from '../../src/pdata/count.js';
 import type { MetricsData, TracesData } from '../../src/pdata/types.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/recording-server.js';
-import { writeTempConfig } from '../helpers/service.js';
-import { freePort } from '../helpers/ports.js';
-import { startCli, type RunningCli } from '../helpers/cli.js';
+import { post, startGateway } from '../helpers/gateway.js';
 import { waitUntil } from '../helpers/wait.js';
 
 interface Posted {
   path: string;
   body: Buffer;
-}
-
-function post(port: number, path: string, body: Uint8Array | string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const contentType = typeof body === 'string' ? 'application/json' : 'application/x-protobuf';
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': contentType, ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Runs `sluice run` on the config made for a free port, and waits until it answers there (bounded). */
-async function startGateway(config: (port: number) => string): Promise<{ cli: RunningCli; port: number }> {
-  const port = await freePort();
-  const cli = startCli(['run', '--config', writeTempConfig(config(port))]);
-  const limit = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await post(port, '/v1/logs', otlpCodecs.logs.encode({ resourceLogs: [] }));
-      return { cli, port };
-    } catch (err) {
-      if (Date.now() > limit) {
-        cli.child.kill('SIGKILL');
-        throw new Error(`gateway did not come up: ${String(err)}\n${cli.output()}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /** An OTLP/HTTP backend that records what it is sent (the otlphttp exporter gzips by default, as the Collector's). */

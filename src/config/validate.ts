@@ -423,6 +423,22 @@ function validateService(value: unknown, sections: Sections, ctx: ValidationCont
   return { service: { extensions, pipelines: checker.pipelines, telemetry, shutdownTimeoutMs }, used };
 }
 
+/**
+ * `sending_queue.storage` names an extension that must be enabled and able to hold queues; said
+ * here, with the line, rather than when the exporter starts.
+ */
+function checkQueueStorage(sections: Sections, enabled: readonly string[], ctx: ValidationContext): void {
+  for (const [id, cc] of sections.exporters.components) {
+    const storage = (cc.config as { sending_queue?: { storage?: string } } | undefined)?.sending_queue?.storage;
+    if (storage === undefined) continue;
+    const path = ['exporters', id, 'sending_queue', 'storage'];
+    const extension = sections.extensions.components.get(storage);
+    if (!extension) report(ctx, path, `extension "${storage}" is not defined (define it under extensions, e.g. file_storage)`);
+    else if (!enabled.includes(storage)) report(ctx, path, `extension "${storage}" is not enabled in service.extensions`);
+    else if (extension.type !== 'file_storage') report(ctx, path, `extension "${storage}" (${extension.type}) cannot hold a sending queue; use a file_storage extension`);
+  }
+}
+
 export function validateConfig(raw: RawConfig, factories: readonly Factory[]): ValidationResult {
   const ctx: ValidationContext = { issues: [], locate: raw.locate, locateKey: raw.locateKey };
   for (const key of Object.keys(raw.value)) {
@@ -438,6 +454,7 @@ export function validateConfig(raw: RawConfig, factories: readonly Factory[]): V
     }
   }
   const { service, used } = validateService(raw.value.service, sections, ctx);
+  if (service) checkQueueStorage(sections, service.extensions, ctx);
 
   for (const [section, kind] of SECTIONS) {
     for (const id of sections[section].components.keys()) {

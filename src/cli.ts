@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_CONFIG, packageVersion } from './paths.js';
 import { factories, describeComponents } from './components.js';
 import { loadConfig } from './config/load.js';
+import { watchFiles } from './config/watch.js';
 import { formatIssue, validateConfig } from './config/validate.js';
 import type { ConfigIssue } from './config/schema.js';
 import type { ServiceConfig } from './config/types.js';
@@ -19,9 +20,10 @@ import { formatRuleTestResult, runRuleTestFile } from './alerting/unittest/runne
 const HELP = `sluice: an OpenTelemetry-Collector-style telemetry gateway
 
 Usage:
-  sluice run [--config FILE]... [--set key.path=value]...
+  sluice run [--config FILE]... [--set key.path=value]... [--watch]
       Run the gateway. Several --config files merge, later over earlier. Without --config,
       runs the embedded default (OTLP gRPC :4317 and HTTP :4318 -> memory_limiter -> batch -> debug).
+      SIGHUP reloads the configuration; --watch also reloads it when a config file changes.
   sluice validate --config FILE [--config FILE]... [--set key.path=value]... [--print-rules]
       Check a configuration; prints every problem with file:line:column and exits 1 if any is an error.
       --print-rules also prints, per alerting processor, the rules generated from its slos.
@@ -34,6 +36,7 @@ Usage:
 Options:
   -c, --config FILE   configuration file (repeatable)
       --set K=V       override a value, e.g. --set exporters.otlp/tempo.endpoint=tempo:4317
+      --watch         (run) reload when a --config file changes
   -h, --help          this help
   -v, --version       print the version
 `;
@@ -48,8 +51,8 @@ const stdio: CliIo = {
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
 };
 
-/** Loads and validates; prints every issue. Returns the config only when there is no error. */
-export function loadAndValidate(files: string[], sets: string[], io: CliIo): ServiceConfig | undefined {
+/** Loads and validates. The config is there only when no issue is an error. */
+function check(files: string[], sets: string[]): { config?: ServiceConfig; issues: ConfigIssue[] } {
   const loaded = loadConfig(files, sets);
   const issues: ConfigIssue[] = [...loaded.issues];
   let config: ServiceConfig | undefined;
@@ -58,8 +61,20 @@ export function loadAndValidate(files: string[], sets: string[], io: CliIo): Ser
     issues.push(...result.issues);
     config = result.config;
   }
+  return issues.some((i) => i.severity === 'error') ? { issues } : { config, issues };
+}
+
+/** Loads and validates; prints every issue. Returns the config only when there is no error. */
+export function loadAndValidate(files: string[], sets: string[], io: CliIo): ServiceConfig | undefined {
+  const { config, issues } = check(files, sets);
   for (const issue of issues) io.err(formatIssue(issue));
-  return issues.some((i) => i.severity === 'error') ? undefined : config;
+  return config;
+}
+
+/** A configuration read again for a reload: the config, or its errors (file:line:column: ...). */
+export interface Reread {
+  config?: ServiceConfig;
+  errors: string[];
 }
 
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
@@ -74,6 +89,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         'print-rules': { type: 'boolean' },
+        watch: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -110,7 +126,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     case 'test-rules':
       return testRules(positionals.slice(1), io);
     case 'run':
-      return run(files.length > 0 ? files : [DEFAULT_CONFIG], sets, io);
+      return run(files.length > 0 ? files : [DEFAULT_CONFIG], sets, io, values.watch === true);
     default:
       io.err(`unknown command "${command}"\n\n${HELP}`);
       return 2;
@@ -141,44 +157,72 @@ function testRules(files: string[], io: CliIo): number {
   return failed ? 1 : 0;
 }
 
-async function run(files: string[], sets: string[], io: CliIo): Promise<number> {
+/** How long the config files must stay unchanged after a change before --watch reloads. */
+const WATCH_QUIET_MS = 300;
+
+async function run(files: string[], sets: string[], io: CliIo, watch: boolean): Promise<number> {
   const config = loadAndValidate(files, sets, io);
   if (!config) return 1;
   const logger = createLogger(config.service.telemetry.logs.level);
-  const reread = () => loadAndValidate(files, sets, { out: (t) => logger.info(t), err: (t) => logger.error(t) });
-  const code = await serve(new Service(config, { logger }), reread, logger);
+  const reread = (): Reread => {
+    const { config, issues } = check(files, sets);
+    for (const issue of issues) logger[issue.severity === 'error' ? 'error' : 'warn'](formatIssue(issue));
+    return { config, errors: issues.filter((i) => i.severity === 'error').map(formatIssue) };
+  };
+  const code = await serve(new Service(config, { logger }), reread, logger, process, watch ? files : []);
   logger.flush();
   return code;
 }
 
 /** What `serve` needs of a service; tests drive it with a stand-in. */
-export type Servable = Pick<Service, 'start' | 'reload' | 'shutdown'>;
+export type Servable = Pick<Service, 'start' | 'reload' | 'rejectConfig' | 'shutdown'>;
 
 /**
  * Starts the service and runs it until SIGINT or SIGTERM; resolves with the exit code. As
- * Prometheus does, SIGHUP re-reads the configuration (`reread`) and applies what the running
- * components can take; a config with errors is reported and the old one keeps running.
+ * Prometheus does, SIGHUP re-reads the configuration (`reread`) and the service swaps to it (a
+ * change of a `watched` file does the same); a config with errors is reported and the old one
+ * keeps running. Reloads run one at a time: requests arriving meanwhile make one more.
  */
-export async function serve(service: Servable, reread: () => ServiceConfig | undefined, logger: Logger, signals: NodeJS.EventEmitter = process): Promise<number> {
+export async function serve(service: Servable, reread: () => Reread, logger: Logger, signals: NodeJS.EventEmitter = process, watched: readonly string[] = []): Promise<number> {
   let started = false;
   let reloadRequested = false;
-  const reload = (): void => {
-    const next = reread();
-    if (next) service.reload(next);
-    else logger.error('the new configuration has errors; still running the previous one');
+  let reloading = false;
+  const reload = async (): Promise<void> => {
+    if (reloading) {
+      reloadRequested = true;
+      return;
+    }
+    reloading = true;
+    try {
+      do {
+        reloadRequested = false;
+        const next = reread();
+        if (next.config) {
+          await service.reload(next.config);
+        } else {
+          service.rejectConfig(next.errors);
+          logger.error({ errors: next.errors }, 'the new configuration has errors; still running the previous one');
+        }
+      } while (reloadRequested && stopSignals === 0);
+    } catch (err) {
+      logger.error({ err }, 'reloading the configuration failed; still running the previous one');
+    } finally {
+      reloading = false;
+    }
   };
-  const onReload = (): void => {
+  const requestReload = (cause: string): void => {
     if (started) {
-      logger.info('received SIGHUP; reloading the configuration');
-      reload();
+      logger.info(`${cause}; reloading the configuration`);
+      void reload();
       return;
     }
     // A reload diffs against the running components, which exist once start resolved; the request
     // waits for then (as Prometheus holds its reload until the first load) rather than being lost
     // or killing the process as an unhandled SIGHUP would.
-    logger.info('received SIGHUP while starting; reloading the configuration once started');
+    logger.info(`${cause} while starting; reloading the configuration once started`);
     reloadRequested = true;
   };
+  const onReload = (): void => requestReload('received SIGHUP');
   let finish!: (code: number) => void;
   const stopped = new Promise<number>((resolve) => (finish = resolve));
   let stopSignals = 0;
@@ -200,6 +244,7 @@ export async function serve(service: Servable, reread: () => ServiceConfig | und
     );
   };
   signals.on('SIGINT', onStop).on('SIGTERM', onStop).on('SIGHUP', onReload);
+  const watcher = watched.length > 0 ? watchFiles(watched, WATCH_QUIET_MS, () => requestReload('a configuration file changed')) : undefined;
   try {
     try {
       await service.start();
@@ -208,9 +253,10 @@ export async function serve(service: Servable, reread: () => ServiceConfig | und
       return 1;
     }
     started = true;
-    if (reloadRequested && stopSignals === 0) reload();
+    if (reloadRequested && stopSignals === 0) void reload();
     return await stopped;
   } finally {
+    watcher?.close();
     signals.off('SIGINT', onStop).off('SIGTERM', onStop).off('SIGHUP', onReload);
   }
 }

@@ -104,13 +104,14 @@ test('run: a SIGHUP while the service starts reloads once start resolved, never 
   let finishStart!: () => void;
   const service = {
     start: () => new Promise<void>((resolve) => (finishStart = resolve)),
-    reload: () => {
+    reload: async () => {
       calls.push('reload');
-      return { reloaded: [], needsRestart: [] };
+      return { successful: true, kept: [], rebuilt: [], started: [], stopped: [], reloaded: [], needsRestart: [], errors: [] };
     },
+    rejectConfig: () => void calls.push('reject'),
     shutdown: async () => void calls.push('shutdown'),
   };
-  const running = serve(service, () => ({}) as ServiceConfig, createLogger('silent'), signals);
+  const running = serve(service, () => ({ config: {} as ServiceConfig, errors: [] }), createLogger('silent'), signals);
   signals.emit('SIGHUP');
   assert.deepEqual(calls, [], 'nothing to reload while starting');
   finishStart();

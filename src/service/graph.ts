@@ -3,10 +3,10 @@
 // per pipeline fan-out, per exporter and signal, and per connector and signal pair; edges follow
 // the data. The service starts nodes downstream-first and stops them upstream-first, so whatever a
 // node flushes while stopping still finds its downstream running. Nodes are identified by key and
-// carry their config, so two graphs can be compared node by node.
+// carry their config, so two graphs can be compared node by node (what a reload keeps).
 import type { Signal } from '../pdata/types.js';
 import type { ConnectorFactory } from '../pipeline/component.js';
-import type { ComponentConfig, PipelineConfig, ServiceConfig } from '../config/types.js';
+import { sameConfig, type ComponentConfig, type PipelineConfig, type ServiceConfig } from '../config/types.js';
 
 export type NodeKind = 'receiver' | 'pipeline' | 'processor' | 'fanout' | 'exporter' | 'connector';
 
@@ -49,7 +49,7 @@ export class ComponentGraph {
   /** Upstream first; computed once the graph is complete. */
   readonly order: readonly GraphNode[];
 
-  constructor(config: ServiceConfig) {
+  constructor(readonly config: ServiceConfig) {
     for (const p of config.service.pipelines) this.addPipeline(config, p);
     this.order = this.sort();
   }
@@ -154,4 +154,37 @@ export class ComponentGraph {
     const pipelines = loop.map((k) => this.node(k)).filter((n) => n.kind === 'pipeline').map((n) => n.id);
     return [...pipelines, pipelines[0]!];
   }
+}
+
+/** What a reload can keep of a running graph: the components whose running instance serves the new config as it is. */
+export interface Reusable {
+  /** Keys of receiver and exporter nodes in both graphs with the same type and config. */
+  readonly nodes: ReadonlySet<string>;
+  /** Ids in both graphs' service.extensions with the same type and config. */
+  readonly extensions: ReadonlySet<string>;
+}
+
+/**
+ * Receivers, exporters and extensions are the components that hold what a rebuild would lose
+ * (sockets, queued data, stored state). A receiver is kept only if it also feeds the same signals:
+ * it was created with one consumer per signal in use, and answers requests for other signals as
+ * unsupported. Processors, pipelines, fan-outs and connectors are not listed: they hold no
+ * sockets, and their wiring is what a reload changes.
+ */
+export function reusableComponents(before: ComponentGraph, after: ComponentGraph): Reusable {
+  const same = (a: ComponentConfig | undefined, b: ComponentConfig | undefined) => a !== undefined && b !== undefined && a.type === b.type && sameConfig(a.config, b.config);
+  const signals = (graph: ComponentGraph, key: string) => [...new Set(graph.downstream(key).map((n) => n.signal))].sort().join(',');
+  const nodes = new Set<string>();
+  for (const node of after.nodes.values()) {
+    if (node.kind !== 'receiver' && node.kind !== 'exporter') continue;
+    const old = before.nodes.get(node.key);
+    if (!old || !same(old.component, node.component)) continue;
+    if (node.kind === 'receiver' && signals(before, node.key) !== signals(after, node.key)) continue;
+    nodes.add(node.key);
+  }
+  const extensions = new Set<string>();
+  for (const id of after.config.service.extensions) {
+    if (before.config.service.extensions.includes(id) && same(before.config.extensions.get(id), after.config.extensions.get(id))) extensions.add(id);
+  }
+  return { nodes, extensions };
 }

@@ -20,15 +20,22 @@ export type StatusHandler = (request: StatusRequest) => StatusResponse | Promise
 export class StatusRoutes {
   private readonly routes: { prefix: string; owner: string; handler: StatusHandler }[] = [];
 
-  /** Serves every path under `prefix`; returns false (and serves nothing) when another owner holds it. */
+  /**
+   * Serves every path under `prefix`; returns false (and serves nothing) when another owner holds
+   * it. The same owner registering again takes the prefix over: a reload starts a component's new
+   * instance while the old one still drains.
+   */
   register(prefix: string, owner: string, handler: StatusHandler): boolean {
-    if (this.routes.some((r) => r.prefix === prefix)) return false;
-    this.routes.push({ prefix, owner, handler });
+    const held = this.routes.find((r) => r.prefix === prefix);
+    if (held && held.owner !== owner) return false;
+    if (held) held.handler = handler;
+    else this.routes.push({ prefix, owner, handler });
     return true;
   }
 
-  unregister(owner: string): void {
-    for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i]!.owner === owner) this.routes.splice(i, 1);
+  /** Stops serving what `handler` serves for `owner`; a prefix a newer instance took over stays. */
+  unregister(owner: string, handler: StatusHandler): void {
+    for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i]!.owner === owner && this.routes[i]!.handler === handler) this.routes.splice(i, 1);
   }
 
   /** The handler of the longest registered prefix that `path` falls under. */

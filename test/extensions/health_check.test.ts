@@ -22,6 +22,7 @@ function fakeHost(): ServiceHost & { phase: ServiceHost['phase'] } {
     phase: 'starting',
     componentStatuses: () => statuses,
     reportStatus: () => {},
+    lastReload: () => ({ successful: true, at: 0, lastSuccessAt: 0, errors: [] }),
   };
 }
 
@@ -105,6 +106,7 @@ function recordingHost(): ServiceHost & { phase: ServiceHost['phase']; set(statu
     set(status) {
       statuses.set(`${status.kind}:${status.id}`, status);
     },
+    lastReload: () => ({ successful: true, at: 0, lastSuccessAt: 0, errors: [] }),
   };
 }
 

@@ -107,11 +107,15 @@ class HealthCheck implements HealthCheckExtension {
     const statuses = this.host.componentStatuses();
     const components = statuses.map((c) => ({ ...c, since: new Date(c.since).toISOString(), healthy: healthy(c, health, now) }));
     const componentsHealthy = components.every((c) => c.healthy);
+    const load = this.host.lastReload();
+    const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : null);
     const body = {
       status: phase === 'running' ? (worstStatus(statuses, health) ?? 'ok') : phase,
       healthy: phase === 'running' && componentsHealthy,
       uptime: `${((now - this.started) / 1000).toFixed(3)}s`,
       components,
+      // A failed reload leaves the previous config running, so it shows here but does not fail readiness (as Prometheus).
+      config: { last_reload_successful: load.successful, last_reload: iso(load.at), last_reload_success: iso(load.lastSuccessAt), errors: load.errors },
     };
     // A failing component fails readiness with 500, as healthcheckv2; a service not running yet (or any more) with 503.
     const code = !passes(probe, phase) ? 503 : probe === 'ready' && !componentsHealthy ? 500 : 200;

@@ -17,7 +17,7 @@ import { NotificationManager } from '../../alerting/notify/manager.js';
 import { handleRulesApi } from '../../alerting/api.js';
 import { METRIC_NAME } from '../../alerting/labels.js';
 import { isStaleNaN } from '../../codec/prometheus-model.js';
-import type { StatusRequest, StatusResponse } from '../../telemetry/status-routes.js';
+import type { StatusHandler, StatusRequest, StatusResponse } from '../../telemetry/status-routes.js';
 import type { AlertingConfig } from './config.js';
 import { sameConfig } from '../../config/types.js';
 
@@ -44,6 +44,8 @@ export class AlertingProcessor implements Processor {
   private readonly refused: Counter<string>;
   private readonly evaluations: Counter<string>;
   private readonly failures: Counter<string>;
+  /** One handler per instance, so stopping an instance a reload replaced leaves its successor's API served. */
+  private readonly api: StatusHandler = (request) => this.serveApi(request);
 
   constructor(
     private readonly settings: CreateSettings,
@@ -79,7 +81,7 @@ export class AlertingProcessor implements Processor {
     await this.notifications.start();
     for (const group of this.rules.groups) this.schedule(group);
     for (const prefix of [API_PREFIX, SILENCES_V2_PREFIX]) {
-      if (!this.settings.telemetry.routes.register(prefix, this.settings.id, (r) => this.serveApi(r))) {
+      if (!this.settings.telemetry.routes.register(prefix, this.settings.id, this.api)) {
         this.logger.warn({ prefix }, 'another alerting processor already serves the alerting API on the status port; this one is not served there');
       }
     }
@@ -88,7 +90,7 @@ export class AlertingProcessor implements Processor {
   async shutdown(deadline: number): Promise<void> {
     for (const t of this.timers) t.unsubscribe();
     this.timers.length = 0;
-    this.settings.telemetry.routes.unregister(this.settings.id);
+    this.settings.telemetry.routes.unregister(this.settings.id, this.api);
     await this.notifications.shutdown(deadline);
   }
 

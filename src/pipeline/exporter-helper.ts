@@ -287,7 +287,14 @@ class HelperExporter<S extends Signal, R> implements Exporter {
       const request = queue.take();
       return request && { data: request.data, context: request.context, items: request.items, bytes: request.bytes, parts: [{ request, pieces: 1, cut: true }] };
     }
-    for (let request = queue.take(); request; request = queue.take()) this.batcher.add(request);
+    // Only as much as makes the next batch: a persistent queue's backlog stays on disk, not decoded in memory.
+    for (;;) {
+      const ready = this.batcher.next();
+      if (ready) return ready;
+      const request = queue.take();
+      if (!request) break;
+      this.batcher.add(request);
+    }
     // Shutting down, nothing more will come to fill a batch up.
     if (this.drain.started) this.batcher.flush();
     return this.batcher.next();

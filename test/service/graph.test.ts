@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { formatIssue, validateConfig } from '../../src/config/validate.js';
 import type { ServiceConfig } from '../../src/config/types.js';
 import { factories } from '../../src/components.js';
-import { ComponentGraph, GraphCycleError } from '../../src/service/graph.js';
+import { ComponentGraph, GraphCycleError, reusableComponents } from '../../src/service/graph.js';
 import { writeTempConfig } from '../helpers/service.js';
 
 function configOf(yaml: string): ServiceConfig {
@@ -83,4 +83,43 @@ service:
     () => new ComponentGraph(config),
     (err: unknown) => err instanceof GraphCycleError && /^the pipelines form a cycle through their connectors: (traces\/one -> traces\/two -> traces\/one|traces\/two -> traces\/one -> traces\/two)$/.test(err.message),
   );
+});
+
+const reloadYaml = (changes: { receiver?: string; exporter?: string; health?: string; metricsPipeline?: boolean; extensions?: string } = {}) => `
+receivers:
+  otlp: { protocols: { http: { endpoint: "${changes.receiver ?? '127.0.0.1:4318'}" } } }
+  otlp/other: { protocols: { grpc: { endpoint: "127.0.0.1:4317" } } }
+processors:
+  batch: {}
+exporters:
+  otlphttp/a: { endpoint: "${changes.exporter ?? 'http://127.0.0.1:9000'}" }
+  debug: {}
+extensions:
+  health_check: { endpoint: "${changes.health ?? '127.0.0.1:13133'}" }
+  health_check/2: { endpoint: "127.0.0.1:13134" }
+service:
+  extensions: ${changes.extensions ?? '[health_check, health_check/2]'}
+  pipelines:
+    traces: { receivers: [otlp, otlp/other], processors: [batch], exporters: [otlphttp/a, debug] }
+${changes.metricsPipeline ? '    metrics: { receivers: [otlp], exporters: [debug] }' : ''}
+`;
+
+test('reusable: receivers, exporters and extensions with the same id, type and config; nothing else', () => {
+  const same = reusableComponents(new ComponentGraph(configOf(reloadYaml())), new ComponentGraph(configOf(reloadYaml())));
+  assert.deepEqual([...same.nodes].sort(), ['exporter:debug:traces', 'exporter:otlphttp/a:traces', 'receiver:otlp', 'receiver:otlp/other']);
+  assert.deepEqual([...same.extensions].sort(), ['health_check', 'health_check/2']);
+
+  const changed = reusableComponents(
+    new ComponentGraph(configOf(reloadYaml())),
+    new ComponentGraph(configOf(reloadYaml({ receiver: '127.0.0.1:4319', exporter: 'http://127.0.0.1:9001', health: '127.0.0.1:13135', extensions: '[health_check]' }))),
+  );
+  assert.deepEqual([...changed.nodes].sort(), ['exporter:debug:traces', 'receiver:otlp/other'], 'the changed receiver and exporter are not reusable');
+  assert.deepEqual([...changed.extensions], [], 'a changed extension is not, nor one no longer listed');
+});
+
+test('reusable: a receiver that feeds another signal now is not (it was created with a consumer per signal in use)', () => {
+  const reusable = reusableComponents(new ComponentGraph(configOf(reloadYaml())), new ComponentGraph(configOf(reloadYaml({ metricsPipeline: true }))));
+  assert.ok(!reusable.nodes.has('receiver:otlp'));
+  assert.ok(reusable.nodes.has('receiver:otlp/other'));
+  assert.ok(reusable.nodes.has('exporter:debug:traces') && !reusable.nodes.has('exporter:debug:metrics'), 'an exporter is kept per signal; the new signal is a new node');
 });

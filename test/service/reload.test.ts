@@ -49,6 +49,7 @@ const numberedExporter: ExporterFactory = {
     const n = instance(settings.id);
     return {
       mutates: false,
+      answersAtEnqueue: true,
       consume(e) {
         events.push(`${settings.id}#${n} got ${(e.data as TracesData).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.name}`);
         e.ack();

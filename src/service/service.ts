@@ -193,7 +193,7 @@ export class Service implements ServiceHost {
    */
   reload(next: ServiceConfig): Promise<ReloadResult> {
     const done = this.reloading.then(() => this.applyReload(next));
-    this.reloading = done;
+    this.reloading = done.catch(() => undefined);
     return done;
   }
 
@@ -283,7 +283,9 @@ export class Service implements ServiceHost {
     if (!sameConfig(before.service.pipelines, after.service.pipelines) || !sameConfig(before.service.extensions, after.service.extensions)) return false;
     const changed = new Map<string, ComponentConfig>();
     for (const node of graph.nodes.values()) {
-      const was = old.graph.nodes.get(node.key)!.component;
+      const oldNode = old.graph.nodes.get(node.key);
+      if (!oldNode) return false;
+      const was = oldNode.component;
       const now = node.component;
       if (!was || !now || (was.type === now.type && sameConfig(was.config, now.config))) continue;
       if (node.kind !== 'processor' || was.type !== now.type) return false;

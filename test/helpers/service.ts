@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { formatIssue, validateConfig } from '../../src/config/validate.js';
 import { factories } from '../../src/components.js';
 import { Service } from '../../src/service/service.js';
+import type { ServiceConfig } from '../../src/config/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import type { OtlpReceiver } from '../../src/receivers/otlp/factory.js';
 
@@ -20,14 +21,19 @@ export async function startService(yaml: string): Promise<Service> {
   return startServiceFromFiles([writeTempConfig(yaml)]);
 }
 
-/** Like `sluice run --config F... --set K=V...`. */
-export async function startServiceFromFiles(files: string[], sets: string[] = []): Promise<Service> {
+/** The validated config of YAML files, as `sluice run` loads it; throws with the printed errors. */
+export function serviceConfigFromFiles(files: string[], sets: string[] = []): ServiceConfig {
   const loaded = loadConfig(files, sets);
   const errors = loaded.issues.filter((i) => i.severity === 'error');
   if (!loaded.raw || errors.length) throw new Error(errors.map(formatIssue).join('\n'));
   const result = validateConfig(loaded.raw, factories);
   if (!result.config) throw new Error(result.issues.map(formatIssue).join('\n'));
-  const service = new Service(result.config, { logger: createLogger('silent') });
+  return result.config;
+}
+
+/** Like `sluice run --config F... --set K=V...`. */
+export async function startServiceFromFiles(files: string[], sets: string[] = []): Promise<Service> {
+  const service = new Service(serviceConfigFromFiles(files, sets), { logger: createLogger('silent') });
   await service.start();
   return service;
 }

@@ -51,6 +51,20 @@ export const otlpCodecs: { [S in Signal]: OtlpSignalCodec<S> } = {
   logs: signalCodec('logs', 'opentelemetry.proto.collector.logs.v1', 'Logs', 'rejectedLogRecords'),
 };
 
+/**
+ * The encoding of several Export requests merged into one: their bytes end to end. Every Export
+ * request's only field is a repeated message (resource_spans / resource_metrics / resource_logs),
+ * and protobuf parses concatenated encodings of a message as one with the repeated fields appended.
+ */
+export function joinEncodedRequests(parts: Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** OTLP bytes as a Buffer sharing their memory. */
+export function otlpBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export interface PartialSuccess {
   rejected: number;
   errorMessage: string;

@@ -14,8 +14,8 @@ import { isRetryable, PermanentError, RetryableError, withoutItemCount } from '.
 import { DeadlineDrain } from './deadline-drain.js';
 import { sendWithRetry } from './retry.js';
 import { isStorageExtension } from './queue-store.js';
-import { MemorySendingQueue, PersistentSendingQueue, type QueuedRequest, type SendingQueue } from './sending-queue.js';
-import { QueueBatcher, type BatchedRequest, type ReadyBatch } from './queue-batcher.js';
+import { MemorySendingQueue, PersistentSendingQueue, type QueuedRequest, type QueueTicket, type SendingQueue } from './sending-queue.js';
+import { QueueBatcher, type BatchedRequest, type PieceEncoder, type ReadyBatch } from './queue-batcher.js';
 import type { QueueBatchConfig } from './queue-batch-config.js';
 
 const queueBatchSchema = s.object({
@@ -87,6 +87,15 @@ export interface ExportSender<S extends Signal, R = SignalData[S]> {
    * re-send the same bytes. A throw refuses the batch for good: what cannot be encoded now never will be.
    */
   encode?(data: SignalData[S], context: EnvelopeContext): R[] | Promise<R[]>;
+  /**
+   * For requests that concatenate (protobuf whose top level is repeated fields, as OTLP's): joins
+   * the encodings of several batches into the encoding of their merge. With it, and an `encode`
+   * that returns one request synchronously, the queue batcher encodes each request as it joins a
+   * batch, so no flush blocks the event loop for a whole batch's encoding.
+   */
+  join?(requests: R[]): R;
+  /** For a sender whose request is the OTLP protobuf of its batch: that request from OTLP bytes a persistent queue stored, without decoding and encoding them again. */
+  fromOtlp?(otlp: Uint8Array): R;
   /** Sends one request. Throws RetryableError / PermanentError; anything else counts as retryable. */
   send(request: R, context: EnvelopeContext, abort: AbortSignal): Promise<void>;
   /** The items (or the nearest countable unit) a request carries, to count a refusal; without it a refusal counts the whole batch. */
@@ -101,7 +110,8 @@ export type EncodingSender<S extends Signal, R> = ExportSender<S, R> & Required<
 
 /** One export unit and how far its sending has got: the progress belongs to this record, never to the data object, which may be queued twice. */
 interface Batch<S extends Signal, R> {
-  data: SignalData[S];
+  /** Absent when the batcher encoded its pieces on their way in: `encoding` is then their join. */
+  data?: SignalData[S];
   context: EnvelopeContext;
   items: number;
   /** Made at the first attempt; kept as the promise so an attempt cut short while encoding does not encode again. */
@@ -112,7 +122,7 @@ interface Batch<S extends Signal, R> {
   refusedItems: number;
   refusal?: Error;
   /** The queued requests this batch carries (pieces of); none when sent without a queue. */
-  parts: BatchedRequest<S>[];
+  parts: BatchedRequest[];
 }
 
 export function createExporter<S extends Signal>(settings: CreateSettings, signal: S, helper: ExporterHelperConfig, sender: ExportSender<S>): Exporter;
@@ -134,7 +144,7 @@ class HelperExporter<S extends Signal, R> implements Exporter {
   private readonly scheduler: SchedulerLike;
   private readonly telemetry: ExporterTelemetry;
   private queue: SendingQueue<S> | undefined;
-  private readonly batcher: QueueBatcher<S> | undefined;
+  private readonly batcher: QueueBatcher<S, R> | undefined;
   /** Batches being sent (or waiting to retry); at most num_consumers with a queue. */
   private readonly inFlight = new Set<Batch<S, R>>();
   /** Offers to a persistent queue not yet durable: shutdown waits for them. */
@@ -164,8 +174,10 @@ class HelperExporter<S extends Signal, R> implements Exporter {
       isIdle: () => this.inFlight.size === 0 && this.offering === 0 && (this.closing !== undefined || ((this.queue?.size ?? 0) === 0 && (this.batcher?.empty ?? true))),
       dropRemaining: () => void this.dropRemaining(),
     });
-    const batch: QueueBatchConfig | undefined = q.batch ?? settings.queueBatch;
-    if (q.enabled && batch) this.batcher = new QueueBatcher(signal, batch, this.scheduler, () => this.dispatch());
+    // A pipeline's batch processor keeps batching for an exporter that answers after export, so
+    // its batching is not taken over here: that would hold every request for two timeouts.
+    const batch: QueueBatchConfig | undefined = q.batch ?? (this.answersAtEnqueue ? settings.queueBatch : undefined);
+    if (q.enabled && batch) this.batcher = new QueueBatcher<S, R>(signal, batch, this.scheduler, () => this.dispatch(), this.pieceEncoder());
     if (q.enabled && !q.storage) this.useQueue(new MemorySendingQueue(q.queue_size, q.sizer));
   }
 
@@ -181,7 +193,9 @@ class HelperExporter<S extends Signal, R> implements Exporter {
       if (!extension) throw new Error(`sending_queue.storage: extension "${q.storage}" is not enabled in service.extensions`);
       if (!isStorageExtension(extension)) throw new Error(`sending_queue.storage: extension "${q.storage}" is not a storage extension (use file_storage)`);
       const store = await extension.openQueue(`${this.settings.kind}/${this.settings.id}/${this.signal}`);
-      this.useQueue(new PersistentSendingQueue(q.queue_size, q.sizer, this.signal, store));
+      // The batcher reads a request's data only to split it at a max_size.
+      const sendsStoredOtlp = this.sender.fromOtlp !== undefined && (!this.batcher || this.batcher.keepsNoData);
+      this.useQueue(new PersistentSendingQueue(q.queue_size, q.sizer, this.signal, store, sendsStoredOtlp));
       if (store.available > 0) this.logger.info({ items: store.items, requests: store.available, signal: this.signal }, 'sending queue has data from before the restart; sending it');
     }
     await this.sender.start?.();
@@ -269,6 +283,7 @@ class HelperExporter<S extends Signal, R> implements Exporter {
       const ready = this.nextBatch(queue);
       if (!ready) break;
       const batch: Batch<S, R> = { data: ready.data, context: ready.context, items: ready.items, next: 0, refusedItems: 0, parts: ready.parts };
+      if (ready.encoded) batch.encoding = Promise.resolve([ready.encoded.length === 1 ? ready.encoded[0]! : this.sender.join!(ready.encoded)]);
       this.inFlight.add(batch);
       // With a queue the failure is final here: export() has counted and logged it.
       void this.export(batch, 'dropping data').then((err) => {
@@ -282,10 +297,13 @@ class HelperExporter<S extends Signal, R> implements Exporter {
     if (this.blocked.length > 0) this.admitBlocked();
   }
 
-  private nextBatch(queue: SendingQueue<S>): ReadyBatch<S> | undefined {
+  private nextBatch(queue: SendingQueue<S>): ReadyBatch<S, R> | undefined {
     if (!this.batcher) {
       const request = queue.take();
-      return request && { data: request.data, context: request.context, items: request.items, bytes: request.bytes, parts: [{ request, pieces: 1, cut: true }] };
+      if (!request) return undefined;
+      const parts = [{ request, pieces: 1, cut: true }];
+      if (request.otlp && this.sender.fromOtlp) return { encoded: [this.sender.fromOtlp(request.otlp)], context: request.context, items: request.items, bytes: request.bytes, parts };
+      return { data: request.data, context: request.context, items: request.items, bytes: request.bytes, parts };
     }
     // Only as much as makes the next batch: a persistent queue's backlog stays on disk, not decoded in memory.
     for (;;) {
@@ -342,7 +360,7 @@ class HelperExporter<S extends Signal, R> implements Exporter {
 
   /** One attempt: the requests from the first one not yet accepted, in order. */
   private async sendRemaining(batch: Batch<S, R>, abort: AbortSignal): Promise<void> {
-    batch.encoding ??= this.encode(batch);
+    batch.encoding ??= this.encode(batch.data!, batch.context);
     const requests = (batch.requests = await batch.encoding);
     while (batch.next < requests.length) {
       // An attempt cut short by its timeout may still be running when the retry starts: it stops
@@ -364,10 +382,26 @@ class HelperExporter<S extends Signal, R> implements Exporter {
     if (batch.refusal) throw new PermanentError(batch.refusal.message, Math.min(batch.refusedItems, batch.items));
   }
 
-  private async encode(batch: Batch<S, R>): Promise<R[]> {
-    if (!this.sender.encode) return [batch.data as R];
+  /** Encodes a piece as it joins a batch, for a sender that can join them; a piece that cannot be is left to the whole batch's encode, which refuses it. */
+  private pieceEncoder(): PieceEncoder<S, R> | undefined {
+    const { encode, join } = this.sender;
+    if (!encode || !join) return undefined;
+    return (piece) => {
+      // `data` is read only here: a stored request may decode it on that read.
+      if (piece.otlp && this.sender.fromOtlp) return this.sender.fromOtlp(piece.otlp);
+      try {
+        const requests = encode.call(this.sender, piece.data, piece.context);
+        return Array.isArray(requests) && requests.length === 1 ? requests[0] : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+  }
+
+  private async encode(data: SignalData[S], context: EnvelopeContext): Promise<R[]> {
+    if (!this.sender.encode) return [data as R];
     try {
-      return await this.sender.encode(batch.data, batch.context);
+      return await this.sender.encode(data, context);
     } catch (err) {
       throw new PermanentError(`cannot encode ${this.signal}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -412,14 +446,14 @@ class HelperExporter<S extends Signal, R> implements Exporter {
   }
 
   /** Closes the queue once: what is still in it (and `taken`) is kept by a persistent queue, lost by a memory one. */
-  private closeQueue(taken: readonly QueuedRequest<S>[]): Promise<{ items: number; kept: boolean }> {
+  private closeQueue(taken: readonly QueueTicket[]): Promise<{ items: number; kept: boolean }> {
     this.closing ??= this.queue ? this.queue.close(taken) : Promise.resolve({ items: 0, kept: false });
     return this.closing;
   }
 
   private async dropRemaining(): Promise<void> {
     const held = this.batcher?.takeAll() ?? [];
-    const taken = new Set<QueuedRequest<S>>(held);
+    const taken = new Set<QueueTicket>(held);
     let sent = 0;
     let unsent = 0;
     for (const b of this.inFlight) {

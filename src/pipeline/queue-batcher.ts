@@ -1,18 +1,20 @@
 // Batching inside the sending queue, as the Collector's exporterhelper batcher: requests taken from
 // the queue are merged per request context until `min_size` is reached or `flush_timeout` has passed
 // since the first of them, and cut at `max_size`. The clients were answered at enqueue, so this
-// wait costs export latency only.
+// wait costs export latency only. For a sender whose requests concatenate, each request is encoded
+// as it joins its partition, so a flush joins bytes instead of stalling the event loop (and every
+// client's answer with it) for the encoding of a whole batch.
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { mergeRequests } from '../pdata/merge.js';
 import { splitItems } from '../pdata/split.js';
 import type { Signal, SignalData } from '../pdata/types.js';
 import { contextKey, type EnvelopeContext } from './envelope.js';
-import type { QueuedRequest } from './sending-queue.js';
+import type { QueuedRequest, QueueTicket } from './sending-queue.js';
 import type { QueueBatchConfig } from './queue-batch-config.js';
 
 /** A request on its way through the batcher: done once every piece of it has been exported. */
-export interface BatchedRequest<S extends Signal> {
-  readonly request: QueuedRequest<S>;
+export interface BatchedRequest {
+  readonly request: QueueTicket;
   /** Pieces in batches not yet finished. */
   pieces: number;
   /** All of it is in batches (nothing left waiting in a partition). */
@@ -20,32 +22,39 @@ export interface BatchedRequest<S extends Signal> {
   error?: Error;
 }
 
-export interface ReadyBatch<S extends Signal> {
-  data: SignalData[S];
+interface ReadyBatchBase {
   context: EnvelopeContext;
   items: number;
   bytes: number;
-  parts: BatchedRequest<S>[];
+  parts: BatchedRequest[];
 }
 
-interface Piece<S extends Signal> {
-  owner: BatchedRequest<S>;
-  data: SignalData[S];
+/** A batch to send: its data, or, when every piece could be encoded on its way in, their encodings in order. */
+export type ReadyBatch<S extends Signal, E = never> = ReadyBatchBase & ({ data: SignalData[S]; encoded?: undefined } | { encoded: E[]; data?: undefined });
+
+/** Encodes one piece on its way into a batch; undefined when it cannot (the batch is then encoded whole at its send). */
+export type PieceEncoder<S extends Signal, E> = (piece: Pick<QueuedRequest<S>, 'data' | 'context' | 'otlp'>) => E | undefined;
+
+interface Piece<S extends Signal, E> {
+  owner: BatchedRequest;
+  /** Released once encoded, unless a max_size may still split it. */
+  data?: SignalData[S];
   items: number;
   bytes: number;
+  encoded?: E;
 }
 
-interface Partition<S extends Signal> {
+interface Partition<S extends Signal, E> {
   key: string;
   context: EnvelopeContext;
-  pieces: Piece<S>[];
+  pieces: Piece<S, E>[];
   size: number;
   timer?: Subscription;
 }
 
-export class QueueBatcher<S extends Signal> {
-  private readonly partitions = new Map<string, Partition<S>>();
-  private readonly ready: ReadyBatch<S>[] = [];
+export class QueueBatcher<S extends Signal, E = never> {
+  private readonly partitions = new Map<string, Partition<S, E>>();
+  private readonly ready: ReadyBatch<S, E>[] = [];
 
   constructor(
     private readonly signal: S,
@@ -53,6 +62,7 @@ export class QueueBatcher<S extends Signal> {
     private readonly scheduler: SchedulerLike,
     /** Called when a batch became ready by timeout (one by size is found by the caller's next `next()`). */
     private readonly onReady: () => void,
+    private readonly encodePiece?: PieceEncoder<S, E>,
   ) {}
 
   /** Nothing held, nothing ready. */
@@ -72,14 +82,17 @@ export class QueueBatcher<S extends Signal> {
         this.onReady();
       }, this.config.flush_timeout);
     }
-    const owner: BatchedRequest<S> = { request, pieces: 0, cut: false };
-    partition.pieces.push({ owner, data: request.data, items: request.items, bytes: request.bytes });
+    // Field by field, as `data` may be decoded only when read.
+    const ticket: QueueTicket = { context: request.context, items: request.items, bytes: request.bytes, settler: request.settler, record: request.record };
+    const owner: BatchedRequest = { request: ticket, pieces: 0, cut: false };
+    const encoded = this.encodePiece?.(request);
+    partition.pieces.push({ owner, data: this.keepData(encoded) ? request.data : undefined, items: request.items, bytes: request.bytes, encoded });
     partition.size += this.sizeOf(request.items, request.bytes, 1);
     while (partition.pieces.length > 0 && partition.size >= Math.max(1, this.config.min_size)) this.cut(partition);
     if (partition.pieces.length === 0) this.retire(partition);
   }
 
-  next(): ReadyBatch<S> | undefined {
+  next(): ReadyBatch<S, E> | undefined {
     return this.ready.shift();
   }
 
@@ -89,14 +102,24 @@ export class QueueBatcher<S extends Signal> {
   }
 
   /** Empties the batcher at the shutdown deadline: the requests it held, for the queue to keep or count. */
-  takeAll(): QueuedRequest<S>[] {
-    const out = new Set<QueuedRequest<S>>();
+  takeAll(): QueueTicket[] {
+    const out = new Set<QueueTicket>();
     for (const p of this.partitions.values()) for (const piece of p.pieces) out.add(piece.owner.request);
     for (const b of this.ready) for (const part of b.parts) out.add(part.request);
     for (const p of this.partitions.values()) p.timer?.unsubscribe();
     this.partitions.clear();
     this.ready.length = 0;
     return [...out];
+  }
+
+  /** Decoded data is needed after encoding only to split it at max_size. */
+  private keepData(encoded: E | undefined): boolean {
+    return encoded === undefined || !this.keepsNoData;
+  }
+
+  /** Whether a request's data goes unread once the request is encoded. */
+  get keepsNoData(): boolean {
+    return this.config.max_size === 0;
   }
 
   private sizeOf(items: number, bytes: number, requests: number): number {
@@ -110,22 +133,22 @@ export class QueueBatcher<S extends Signal> {
     }
   }
 
-  private cutAll(partition: Partition<S>): void {
+  private cutAll(partition: Partition<S, E>): void {
     while (partition.pieces.length > 0) this.cut(partition);
     this.retire(partition);
   }
 
-  private retire(partition: Partition<S>): void {
+  private retire(partition: Partition<S, E>): void {
     partition.timer?.unsubscribe();
     if (this.partitions.get(partition.key) === partition) this.partitions.delete(partition.key);
   }
 
   /** Moves one batch of at most max_size from the front of the partition to the ready list. */
-  private cut(partition: Partition<S>): void {
+  private cut(partition: Partition<S, E>): void {
     const max = this.config.max_size > 0 ? this.config.max_size : Infinity;
-    const taken: Piece<S>[] = [];
+    const taken: Piece<S, E>[] = [];
     let size = 0;
-    const takeWhole = (piece: Piece<S>): void => {
+    const takeWhole = (piece: Piece<S, E>): void => {
       partition.pieces.shift();
       taken.push(piece);
       size += this.sizeOf(piece.items, piece.bytes, 1);
@@ -154,11 +177,12 @@ export class QueueBatcher<S extends Signal> {
         takeWhole(piece);
         continue;
       }
-      const [head, rest] = splitItems(this.signal, piece.data, n, piece.items);
+      const [head, rest] = splitItems(this.signal, piece.data!, n, piece.items);
       const headBytes = Math.round((piece.bytes * n) / piece.items);
-      taken.push({ owner: piece.owner, data: head, items: n, bytes: headBytes });
+      taken.push({ owner: piece.owner, data: head, items: n, bytes: headBytes, encoded: this.encodePiece?.({ data: head, context: partition.context }) });
       piece.owner.pieces++;
       piece.data = rest;
+      piece.encoded = this.encodePiece?.({ data: rest, context: partition.context });
       piece.items -= n;
       piece.bytes -= headBytes;
       size += this.sizeOf(n, headBytes, 0);
@@ -166,15 +190,24 @@ export class QueueBatcher<S extends Signal> {
     }
     partition.size -= Math.min(partition.size, size);
     if (partition.pieces.length === 0) partition.size = 0;
-    if (taken.length === 0) return;
+    const encoded = taken.filter((p) => p.encoded !== undefined);
+    if (encoded.length > 0) this.ready.push({ encoded: encoded.map((p) => p.encoded!), ...this.carrying(encoded, partition.context) });
+    // Pieces that could not be encoded on their way in go as their own batch, encoded whole at its
+    // send, which refuses them for good if they cannot be; the others are not held back by them.
+    const whole = taken.filter((p) => p.encoded === undefined);
+    if (whole.length > 0) {
+      const data = whole.length === 1 ? whole[0]!.data! : mergeRequests(this.signal, whole.map((p) => p.data!));
+      this.ready.push({ data, ...this.carrying(whole, partition.context) });
+    }
+  }
+
+  private carrying(pieces: Piece<S, E>[], context: EnvelopeContext): ReadyBatchBase {
     let items = 0;
     let bytes = 0;
-    for (const p of taken) {
+    for (const p of pieces) {
       items += p.items;
       bytes += p.bytes;
     }
-    const data = taken.length === 1 ? taken[0]!.data : mergeRequests(this.signal, taken.map((p) => p.data));
-    const parts = [...new Set(taken.map((p) => p.owner))];
-    this.ready.push({ data, context: partition.context, items, bytes, parts });
+    return { context, items, bytes, parts: [...new Set(pieces.map((p) => p.owner))] };
   }
 }

@@ -9,9 +9,12 @@ import { RetryableError } from './errors.js';
 
 export type Sizer = 'requests' | 'items' | 'bytes';
 
-/** One enqueued request: what a client sent (after the pipeline), and who waits for its export with `wait_for_result`. */
-export interface QueuedRequest<S extends Signal> {
-  data: SignalData[S];
+/**
+ * A queued request apart from its data: what the queue needs back once it was taken (`done`,
+ * `close`) and who waits for its export. A batcher that has encoded the data keeps only this, so
+ * the decoded request can be collected young instead of surviving in the heap until its export.
+ */
+export interface QueueTicket {
   context: EnvelopeContext;
   items: number;
   bytes: number;
@@ -19,6 +22,13 @@ export interface QueuedRequest<S extends Signal> {
   settler?: Settler;
   /** The persistent record this request was read from. */
   record?: number;
+}
+
+/** One enqueued request: what a client sent (after the pipeline). */
+export interface QueuedRequest<S extends Signal> extends QueueTicket {
+  data: SignalData[S];
+  /** `data` as OTLP protobuf, when a persistent queue read it back so: a sender of OTLP sends these bytes instead of encoding `data` again. */
+  otlp?: Uint8Array;
 }
 
 export interface SendingQueue<S extends Signal> {
@@ -35,12 +45,12 @@ export interface SendingQueue<S extends Signal> {
   /** Whether `offer` of `request` would fit now. */
   fits(request: Pick<QueuedRequest<S>, 'items' | 'bytes'>): boolean;
   /** Its export is over (sent, or given up on): it leaves the queue for good. */
-  done(request: QueuedRequest<S>): void;
+  done(request: QueueTicket): void;
   /**
    * At the shutdown deadline: what is left, and whether it survives (a persistent queue keeps it
    * for the next start; a memory queue loses it). Requests taken and not done are included.
    */
-  close(taken: readonly QueuedRequest<S>[]): Promise<{ items: number; kept: boolean }>;
+  close(taken: readonly QueueTicket[]): Promise<{ items: number; kept: boolean }>;
 }
 
 function sizeOf(sizer: Sizer, request: Pick<QueuedRequest<Signal>, 'items' | 'bytes'>): number {
@@ -95,7 +105,7 @@ export class MemorySendingQueue<S extends Signal> implements SendingQueue<S> {
   /** A memory queue forgets a request when it is taken. */
   done(): void {}
 
-  async close(taken: readonly QueuedRequest<S>[]): Promise<{ items: number; kept: boolean }> {
+  async close(taken: readonly QueueTicket[]): Promise<{ items: number; kept: boolean }> {
     let items = 0;
     for (const r of taken) items += r.items;
     for (let r = this.take(); r; r = this.take()) items += r.items;
@@ -120,6 +130,8 @@ export class PersistentSendingQueue<S extends Signal> implements SendingQueue<S>
     private readonly sizer: Sizer,
     private readonly signal: S,
     private readonly store: PersistentQueue,
+    /** The consumer sends the stored OTLP bytes as they are: a request's `data` is decoded only if read. */
+    private readonly sendsStoredOtlp = false,
   ) {}
 
   get size(): number {
@@ -157,7 +169,7 @@ export class PersistentSendingQueue<S extends Signal> implements SendingQueue<S>
   take(): QueuedRequest<S> | undefined {
     for (let record = this.store.take(); record; record = this.store.take()) {
       try {
-        const request = { ...decodeQueuedRequest(this.signal, record.payload), items: record.items, record: record.id };
+        const request = decodeQueuedRequest(this.signal, record.payload, { items: record.items, record: record.id }, this.sendsStoredOtlp);
         this.taken.set(record.id, { items: record.items, bytes: record.payload.length });
         this.takenItems += record.items;
         this.takenBytes += record.payload.length;
@@ -171,7 +183,7 @@ export class PersistentSendingQueue<S extends Signal> implements SendingQueue<S>
     return undefined;
   }
 
-  done(request: QueuedRequest<S>): void {
+  done(request: QueueTicket): void {
     if (request.record === undefined) return;
     this.untake(request.record);
     this.store.ack(request.record);
@@ -185,7 +197,7 @@ export class PersistentSendingQueue<S extends Signal> implements SendingQueue<S>
     this.takenBytes -= t.bytes;
   }
 
-  async close(taken: readonly QueuedRequest<S>[]): Promise<{ items: number; kept: boolean }> {
+  async close(taken: readonly QueueTicket[]): Promise<{ items: number; kept: boolean }> {
     for (const r of taken) {
       if (r.record === undefined) continue;
       this.untake(r.record);
@@ -219,12 +231,19 @@ export function encodeQueuedRequest<S extends Signal>(signal: S, request: Queued
   return out;
 }
 
-export function decodeQueuedRequest<S extends Signal>(signal: S, payload: Uint8Array): Omit<QueuedRequest<S>, 'items'> {
+/**
+ * A stored request read back. Its data is decoded here, or with `lazily` on its first read: a
+ * consumer that sends the stored OTLP as it is never pays for a decode (nor the garbage of one).
+ */
+export function decodeQueuedRequest<S extends Signal>(signal: S, payload: Uint8Array, stored: { items: number; record: number }, lazily = false): QueuedRequest<S> & { otlp: Uint8Array } {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   if (buf[0] !== FORMAT_VERSION) throw new Error(`unknown queued request format ${buf[0]}`);
   const length = buf.readUInt32LE(1);
   const header = JSON.parse(buf.subarray(5, 5 + length).toString('utf8')) as { r: string; t?: string; n?: string; m: [string, string[]][]; b: number };
-  const data = otlpCodecs[signal].decode(buf.subarray(5 + length));
+  const otlp = buf.subarray(5 + length);
   const context: EnvelopeContext = { receiver: header.r, transport: header.t, tenant: header.n, metadata: new Map(header.m) };
-  return { data, context, bytes: header.b };
+  const request = { otlp, context, bytes: header.b, items: stored.items, record: stored.record };
+  if (!lazily) return { ...request, data: otlpCodecs[signal].decode(otlp) };
+  let data: SignalData[S] | undefined;
+  return Object.defineProperty(request, 'data', { enumerable: true, get: () => (data ??= otlpCodecs[signal].decode(otlp)) }) as typeof request & { data: SignalData[S] };
 }

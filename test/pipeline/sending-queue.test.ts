@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createExporter, exporterHelperConfig, type ExportSender, type ExporterHelperConfig } from '../../src/pipeline/exporter-helper.js';
+import { createExporter, exporterHelperConfig, type EncodingSender, type ExportSender, type ExporterHelperConfig } from '../../src/pipeline/exporter-helper.js';
+import type { QueueBatchConfig } from '../../src/pipeline/queue-batch-config.js';
+import { joinEncodedRequests, otlpBuffer, otlpCodecs } from '../../src/codec/otlp-proto.js';
+import { exporterCounter } from '../helpers/exporter-harness.js';
 import { createEnvelope, receiverContext, type Envelope, type EnvelopeContext } from '../../src/pipeline/envelope.js';
 import { PermanentError } from '../../src/pipeline/errors.js';
 import type { Exporter, Extension, ServiceHost } from '../../src/pipeline/component.js';
@@ -65,17 +68,59 @@ class RecordingSender implements ExportSender<'traces'> {
   }
 }
 
-function setup(overrides: Record<string, unknown>, answer?: (call: number) => Promise<void>, extensions: Record<string, Extension> = {}) {
+function setup(overrides: Record<string, unknown>, answer?: (call: number) => Promise<void>, extensions: Record<string, Extension> = {}, queueBatch?: QueueBatchConfig) {
   const clock = new VirtualClock();
   const sender = new RecordingSender(clock, answer);
+  const telemetry = new Telemetry();
   const exporter = createExporter(
-    { id: 'otlp/q', kind: 'exporter', logger: createLogger('silent'), telemetry: new Telemetry(), scheduler: clock.scheduler, reportStatus: () => {}, extension: (id) => extensions[id] },
+    { id: 'otlp/q', kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: () => {}, extension: (id) => extensions[id], queueBatch },
     'traces',
     helperConfig(overrides),
     sender,
   );
-  return { clock, sender, exporter };
+  return { clock, sender, exporter, telemetry };
 }
+
+const spanNames = (data: TracesData) => data.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((sp) => sp.name)));
+
+/** An OTLP sender as the otlp exporters are: its requests are OTLP protobuf, which joins and can come from the queue's stored bytes. */
+class OtlpSender implements EncodingSender<'traces', Buffer> {
+  readonly sends: (string | undefined)[][] = [];
+  encodes = 0;
+  fromStored = 0;
+  constructor(private readonly answer: () => Promise<void> = () => Promise.resolve()) {}
+  encode(data: TracesData): Buffer[] {
+    this.encodes++;
+    if (spanNames(data).some((n) => n?.startsWith('bad'))) throw new Error('cannot encode a bad span');
+    return [otlpBuffer(otlpCodecs.traces.encode(data))];
+  }
+  join(requests: Buffer[]): Buffer {
+    return joinEncodedRequests(requests);
+  }
+  fromOtlp(otlp: Uint8Array): Buffer {
+    this.fromStored++;
+    return otlpBuffer(otlp);
+  }
+  send(body: Buffer): Promise<void> {
+    this.sends.push(spanNames(otlpCodecs.traces.decode(body)));
+    return this.answer();
+  }
+}
+
+function setupOtlp(overrides: Record<string, unknown>, answer?: () => Promise<void>, extensions: Record<string, Extension> = {}) {
+  const clock = new VirtualClock();
+  const sender = new OtlpSender(answer);
+  const telemetry = new Telemetry();
+  const exporter = createExporter(
+    { id: 'otlp/q', kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: () => {}, extension: (id) => extensions[id] },
+    'traces',
+    helperConfig(overrides),
+    sender,
+  );
+  return { clock, sender, exporter, telemetry };
+}
+
+const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 /** A promise the test resolves or rejects when it wants the backend to answer. */
 function gate(): { promise: Promise<void>; open(): void; fail(err: Error): void } {
@@ -233,6 +278,53 @@ test('shutdown: the batcher sends what it holds without waiting for min_size or 
   assert.equal(sender.sends[0]!.names.length, 3);
 });
 
+test('batch with wait_for_result: a batch processor\'s batching is not taken over, so a request is not held twice', async () => {
+  const { exporter, sender } = setup({ sending_queue: { wait_for_result: true } }, undefined, {}, { min_size: 1000, flush_timeout: 3_600_000, max_size: 0, sizer: 'items' });
+  exporter.consume(envelope(2).envelope);
+  exporter.consume(envelope(3).envelope);
+  await settle();
+  assert.deepEqual(sender.sends.map((s) => s.names.length), [2, 3], 'sent as the processor emitted them, without waiting for min_size or the timeout');
+});
+
+test('batch with a joining sender: each request is encoded once as it joins, and the backend gets their join in order', async () => {
+  const { exporter, sender, clock } = setupOtlp({ sending_queue: { batch: { min_size: 1000, flush_timeout: '200ms' } } });
+  exporter.consume(envelope(100, undefined, 'a').envelope);
+  exporter.consume(envelope(50, undefined, 'b').envelope);
+  exporter.consume(envelope(7, undefined, 'c').envelope);
+  await settle();
+  assert.equal(sender.encodes, 3, 'encoded on the way in, before the flush');
+  assert.equal(sender.sends.length, 0);
+  clock.advance(200);
+  await settle();
+  assert.equal(sender.encodes, 3, 'the flush joins, it does not encode again');
+  assert.deepEqual(sender.sends, [[...names('a', 100), ...names('b', 50), ...names('c', 7)]]);
+});
+
+test('batch with a joining sender: max_size splits, the pieces are encoded again, in order and without loss', async () => {
+  const { exporter, sender, clock } = setupOtlp({ sending_queue: { batch: { min_size: 100, max_size: 150 } } });
+  exporter.consume(envelope(120, undefined, 'a').envelope);
+  exporter.consume(envelope(200, undefined, 'b').envelope);
+  clock.advance(200);
+  await settle();
+  assert.deepEqual(sender.sends.map((s) => s.length), [120, 150, 50]);
+  assert.deepEqual(sender.sends.flat(), [...names('a', 120), ...names('b', 200)]);
+});
+
+test('batch with a joining sender: a request that cannot be encoded is refused for good on its own, the rest of its batch is sent, and the exporter goes on', async () => {
+  const { exporter, sender, clock, telemetry } = setupOtlp({ sending_queue: { batch: { min_size: 1000, flush_timeout: '200ms' } } });
+  exporter.consume(envelope(3, undefined, 'good').envelope);
+  exporter.consume(envelope(2, undefined, 'bad').envelope);
+  exporter.consume(envelope(1, undefined, 'fine').envelope);
+  clock.advance(200);
+  await settle();
+  assert.deepEqual(sender.sends, [[...names('good', 3), ...names('fine', 1)]]);
+  assert.equal(await exporterCounter(telemetry, 'otelcol_exporter_send_failed_spans', 'otlp/q'), 2);
+  exporter.consume(envelope(4, undefined, 'later').envelope);
+  clock.advance(200);
+  await settle();
+  assert.deepEqual(sender.sends.at(-1), names('later', 4));
+});
+
 function fileStorage(directory: string): Extension {
   const ctx = { issues: [] };
   const config = fileStorageExtensionFactory.schema.parse({ directory }, ctx)!;
@@ -278,6 +370,48 @@ test('storage: answered once durable, and what was not exported is sent after a 
   assert.equal(third.sender.sends.length, 0);
   await third.exporter.shutdown(third.clock.now());
   await third.storage.shutdown(0);
+});
+
+test('storage with an OTLP sender: requests read back are sent as the bytes stored, neither decoded nor encoded again', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-queue-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const start = async (answer: () => Promise<void>, batch?: Record<string, unknown>) => {
+    const storage = fileStorage(dir);
+    await storage.start();
+    const run = setupOtlp({ sending_queue: { storage: 'file_storage', num_consumers: 1, batch }, retry_on_failure: { enabled: false } }, answer, { file_storage: storage });
+    await run.exporter.start();
+    return { ...run, storage };
+  };
+  const stop = async (run: Awaited<ReturnType<typeof start>>) => {
+    const stopping = run.exporter.shutdown(run.clock.now() + 10);
+    run.clock.advance(10);
+    await stopping;
+    await run.storage.shutdown(0);
+  };
+
+  const first = await start(() => new Promise(() => {}));
+  const outcomes = [envelope(2, undefined, 'a'), envelope(3, undefined, 'b'), envelope(4, undefined, 'c')];
+  for (const o of outcomes) first.exporter.consume(o.envelope);
+  await waitUntil(() => outcomes.every((o) => o.state === 'acked'), 10_000, () => `acked: ${outcomes.map((o) => o.state).join()}`);
+  await stop(first);
+
+  // Requests one by one, then through the batcher: both send the stored bytes.
+  const second = await start(() => Promise.resolve());
+  await waitUntil(() => second.sender.sends.length === 3, 10_000, () => `replayed ${second.sender.sends.length} of 3`);
+  assert.deepEqual(second.sender.sends, [names('a', 2), names('b', 3), names('c', 4)]);
+  assert.deepEqual([second.sender.encodes, second.sender.fromStored], [0, 3]);
+  for (const o of [envelope(5, undefined, 'd'), envelope(6, undefined, 'e')]) second.exporter.consume(o.envelope);
+  await waitUntil(() => second.sender.sends.length === 5, 10_000, () => `sent ${second.sender.sends.length} of 5`);
+  await stop(second);
+
+  const batched = await start(() => Promise.resolve(), { min_size: 1000, flush_timeout: '1s' });
+  for (const o of [envelope(1, undefined, 'f'), envelope(2, undefined, 'g')]) batched.exporter.consume(o.envelope);
+  await waitUntil(() => batched.sender.fromStored === 2, 10_000, () => `taken from the store ${batched.sender.fromStored} of 2`);
+  batched.clock.advance(1000);
+  await settle();
+  assert.deepEqual(batched.sender.sends, [[...names('f', 1), ...names('g', 2)]]);
+  assert.equal(batched.sender.encodes, 0);
+  await stop(batched);
 });
 
 test('storage: an exporter naming an extension that is not a storage extension fails to start with a clear error', async () => {

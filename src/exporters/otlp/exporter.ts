@@ -2,7 +2,7 @@
 // the pipeline's retryable / permanent errors as the OTLP specification prescribes.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { decodeExportResponse, otlpCodecs } from '../../codec/otlp-proto.js';
+import { decodeExportResponse, joinEncodedRequests, otlpBuffer, otlpCodecs } from '../../codec/otlp-proto.js';
 import { exportMethodPath } from '../../codec/otlp-grpc.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
@@ -46,8 +46,15 @@ export class GrpcSender<S extends Signal> implements ExportSender<S, Buffer> {
   }
 
   encode(data: SignalData[S]): Buffer[] {
-    const bytes = otlpCodecs[this.signal].encode(data);
-    return [Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+    return [otlpBuffer(otlpCodecs[this.signal].encode(data))];
+  }
+
+  join(requests: Buffer[]): Buffer {
+    return joinEncodedRequests(requests);
+  }
+
+  fromOtlp(otlp: Uint8Array): Buffer {
+    return otlpBuffer(otlp);
   }
 
   async send(body: Buffer, _context: unknown, abort: AbortSignal): Promise<void> {

@@ -4,7 +4,7 @@ import type http from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from 'pino';
-import { decodeExportResponse, otlpCodecs, rpcStatusType } from '../../codec/otlp-proto.js';
+import { decodeExportResponse, joinEncodedRequests, otlpBuffer, otlpCodecs, rpcStatusType } from '../../codec/otlp-proto.js';
 import { encodeOtlpJson } from '../../codec/otlp-json.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
 import type { ExportSender } from '../../pipeline/exporter-helper.js';
@@ -15,6 +15,10 @@ const gzipAsync = promisify(gzip);
 
 export class HttpSender<S extends Signal> implements ExportSender<S, Buffer> {
   private readonly target: HttpTarget;
+  /** Protobuf bodies join (JSON ones would need their arrays merged, so they are encoded whole). */
+  readonly join: ((requests: Buffer[]) => Buffer) | undefined;
+  /** A protobuf body is the stored OTLP itself. */
+  readonly fromOtlp: ((otlp: Uint8Array) => Buffer) | undefined;
 
   constructor(
     private readonly signal: S,
@@ -24,21 +28,18 @@ export class HttpSender<S extends Signal> implements ExportSender<S, Buffer> {
     const headers: http.OutgoingHttpHeaders = { ...config.headers, 'content-type': config.encoding === 'json' ? 'application/json' : 'application/x-protobuf', 'user-agent': 'sluice' };
     if (config.compression === 'gzip') headers['content-encoding'] = 'gzip';
     this.target = new HttpTarget(signalUrl(config, signal), config.tls, headers);
+    this.join = config.encoding === 'json' ? undefined : joinEncodedRequests;
+    this.fromOtlp = config.encoding === 'json' ? undefined : otlpBuffer;
   }
 
-  async encode(data: SignalData[S]): Promise<Buffer[]> {
-    let body: Buffer;
-    if (this.config.encoding === 'json') {
-      body = Buffer.from(encodeOtlpJson(this.signal, data));
-    } else {
-      const bytes = otlpCodecs[this.signal].encode(data);
-      body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    }
-    return [this.config.compression === 'gzip' ? await gzipAsync(body) : body];
+  encode(data: SignalData[S]): Buffer[] {
+    if (this.config.encoding === 'json') return [Buffer.from(encodeOtlpJson(this.signal, data))];
+    return [otlpBuffer(otlpCodecs[this.signal].encode(data))];
   }
 
   async send(body: Buffer, _context: unknown, abort: AbortSignal): Promise<void> {
-    const reply = await this.target.post(body, abort);
+    // Compressed per attempt so that encoded bodies can still be joined into a batch.
+    const reply = await this.target.post(this.config.compression === 'gzip' ? await gzipAsync(body) : body, abort);
     throwUnlessOk(reply, { detail: statusMessage(reply) });
     this.reportPartialSuccess(reply);
   }

@@ -12,7 +12,7 @@ import { benchAlerting } from './alerting.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 10_000);
-const IN_FLIGHT = (process.env.BENCH_IN_FLIGHT ?? '8,64').split(',').map(Number).filter((n) => n > 0);
+const IN_FLIGHT = (process.env.BENCH_IN_FLIGHT ?? '1,8,64').split(',').map(Number).filter((n) => n > 0);
 const BATCH_TIMEOUT = process.env.BENCH_BATCH_TIMEOUT ?? '200ms';
 const MODES = (process.env.BENCH_QUEUES ?? Object.keys(QUEUES).join(',')).split(',').filter((m) => m in QUEUES);
 
@@ -54,6 +54,7 @@ async function main() {
     saturated.push(spansPerSecond);
     console.log(`  ${inFlight} requests in flight`);
     row('    throughput through sluice (spans/s)', spansPerSecond.toFixed(0));
+    row('    spans sent / received', `${r.sent} / ${r.received} (${r.refused} requests refused)`);
     row('    client ack p50 / p99 (ms)', ms(r.roundTrips));
     row('    delivered to the sink p50 / p99 (ms)', ms(r.latencies));
     row('    sluice CPU (cores)', (r.cpu / r.wall).toFixed(3));
@@ -63,7 +64,7 @@ async function main() {
     row('    ratio: CPU per span / baseline', ((r.cpu * 1e6) / r.received / base.cpuMicrosPerSpan).toFixed(2));
     if (r.profileDir) row('    CPU profile of sluice written to', r.profileDir);
   }
-  if (saturated.length > 1) row(`ratio: throughput at ${IN_FLIGHT.at(-1)} / at ${IN_FLIGHT[0]} in flight`, (saturated.at(-1) / saturated[0]).toFixed(2));
+  for (let i = 1; i < saturated.length; i++) row(`ratio: throughput at ${IN_FLIGHT[i]} / at ${IN_FLIGHT[i - 1]} in flight`, (saturated[i] / saturated[i - 1]).toFixed(2));
   bench.close();
 
   const ts = await benchTailSampling(ROOT);

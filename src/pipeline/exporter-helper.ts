@@ -178,7 +178,7 @@ class HelperExporter<S extends Signal, R> implements Exporter {
     // its batching is not taken over here: that would hold every request for two timeouts.
     const batch: QueueBatchConfig | undefined = q.batch ?? (this.answersAtEnqueue ? settings.queueBatch : undefined);
     if (q.enabled && batch) this.batcher = new QueueBatcher<S, R>(signal, batch, this.scheduler, () => this.dispatch(), this.pieceEncoder());
-    if (q.enabled && !q.storage) this.useQueue(new MemorySendingQueue(q.queue_size, q.sizer));
+    if (q.enabled && !q.storage) this.useQueue(new MemorySendingQueue(q.queue_size, q.sizer, this.sendsOtlpAsIs() ? signal : undefined));
   }
 
   private useQueue(queue: SendingQueue<S>): void {
@@ -193,9 +193,7 @@ class HelperExporter<S extends Signal, R> implements Exporter {
       if (!extension) throw new Error(`sending_queue.storage: extension "${q.storage}" is not enabled in service.extensions`);
       if (!isStorageExtension(extension)) throw new Error(`sending_queue.storage: extension "${q.storage}" is not a storage extension (use file_storage)`);
       const store = await extension.openQueue(`${this.settings.kind}/${this.settings.id}/${this.signal}`);
-      // The batcher reads a request's data only to split it at a max_size.
-      const sendsStoredOtlp = this.sender.fromOtlp !== undefined && (!this.batcher || this.batcher.keepsNoData);
-      this.useQueue(new PersistentSendingQueue(q.queue_size, q.sizer, this.signal, store, sendsStoredOtlp));
+      this.useQueue(new PersistentSendingQueue(q.queue_size, q.sizer, this.signal, store, this.sendsOtlpAsIs()));
       if (store.available > 0) this.logger.info({ items: store.items, requests: store.available, signal: this.signal }, 'sending queue has data from before the restart; sending it');
     }
     await this.sender.start?.();
@@ -380,6 +378,11 @@ class HelperExporter<S extends Signal, R> implements Exporter {
       batch.next = Math.max(batch.next, index + 1);
     }
     if (batch.refusal) throw new PermanentError(batch.refusal.message, Math.min(batch.refusedItems, batch.items));
+  }
+
+  /** Whether queued requests go to the sender as OTLP bytes, their data unread (the batcher reads it only to split at a max_size). */
+  private sendsOtlpAsIs(): boolean {
+    return this.sender.fromOtlp !== undefined && (!this.batcher || this.batcher.keepsNoData);
   }
 
   /** Encodes a piece as it joins a batch, for a sender that can join them; a piece that cannot be is left to the whole batch's encode, which refuses it. */

@@ -64,7 +64,11 @@ function sizeOf(sizer: Sizer, request: Pick<QueuedRequest<Signal>, 'items' | 'by
   }
 }
 
-/** A FIFO that refuses past its bound; its array holds at most `capacity` entries (each request is at least one unit). */
+/**
+ * A FIFO that refuses past its bound; its array holds at most `capacity` entries (each request is at
+ * least one unit). With `keepsOtlpOf`, for a consumer that sends OTLP as it is, requests wait as
+ * their OTLP encoding: a full queue then holds a tenth of the memory decoded data takes.
+ */
 export class MemorySendingQueue<S extends Signal> implements SendingQueue<S> {
   private readonly entries: (QueuedRequest<S> | undefined)[] = [];
   private head = 0;
@@ -73,6 +77,7 @@ export class MemorySendingQueue<S extends Signal> implements SendingQueue<S> {
   constructor(
     readonly capacity: number,
     private readonly sizer: Sizer,
+    private readonly keepsOtlpOf?: S,
   ) {}
 
   get size(): number {
@@ -86,7 +91,7 @@ export class MemorySendingQueue<S extends Signal> implements SendingQueue<S> {
   offer(request: QueuedRequest<S>): void {
     if (!this.fits(request)) throw new RetryableError('sending queue is full');
     this.used += Math.max(1, sizeOf(this.sizer, request));
-    this.entries.push(request);
+    this.entries.push(this.keepsOtlpOf ? asOtlp(this.keepsOtlpOf, request) : request);
   }
 
   take(): QueuedRequest<S> | undefined {
@@ -242,8 +247,47 @@ export function decodeQueuedRequest<S extends Signal>(signal: S, payload: Uint8A
   const header = JSON.parse(buf.subarray(5, 5 + length).toString('utf8')) as { r: string; t?: string; n?: string; m: [string, string[]][]; b: number };
   const otlp = buf.subarray(5 + length);
   const context: EnvelopeContext = { receiver: header.r, transport: header.t, tenant: header.n, metadata: new Map(header.m) };
-  const request = { otlp, context, bytes: header.b, items: stored.items, record: stored.record };
-  if (!lazily) return { ...request, data: otlpCodecs[signal].decode(otlp) };
-  let data: SignalData[S] | undefined;
-  return Object.defineProperty(request, 'data', { enumerable: true, get: () => (data ??= otlpCodecs[signal].decode(otlp)) }) as typeof request & { data: SignalData[S] };
+  const ticket: QueueTicket = { context, bytes: header.b, items: stored.items, record: stored.record };
+  return lazily ? new OtlpRequest(signal, ticket, otlp) : { ...ticket, otlp, data: otlpCodecs[signal].decode(otlp) };
+}
+
+/**
+ * A request held as OTLP, its `data` decoded only if read. A class, so that every such request
+ * shares one hidden class: an accessor defined per object would give each its own, which V8
+ * allocates in old space, and the collector would run full collections for them.
+ */
+class OtlpRequest<S extends Signal> implements QueuedRequest<S> {
+  readonly context: EnvelopeContext;
+  readonly items: number;
+  readonly bytes: number;
+  readonly settler?: Settler;
+  readonly record?: number;
+  private decoded?: SignalData[S];
+
+  constructor(
+    private readonly signal: S,
+    ticket: QueueTicket,
+    readonly otlp: Uint8Array,
+  ) {
+    this.context = ticket.context;
+    this.items = ticket.items;
+    this.bytes = ticket.bytes;
+    this.settler = ticket.settler;
+    this.record = ticket.record;
+  }
+
+  get data(): SignalData[S] {
+    return (this.decoded ??= otlpCodecs[this.signal].decode(this.otlp));
+  }
+}
+
+/** A request as its OTLP encoding; one that cannot be encoded stays decoded, and its export refuses it. */
+function asOtlp<S extends Signal>(signal: S, request: QueuedRequest<S>): QueuedRequest<S> {
+  let otlp: Uint8Array;
+  try {
+    otlp = otlpCodecs[signal].encode(request.data);
+  } catch {
+    return request;
+  }
+  return new OtlpRequest(signal, request, otlp);
 }

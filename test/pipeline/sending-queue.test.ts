@@ -83,12 +83,27 @@ function setup(overrides: Record<string, unknown>, answer?: (call: number) => Pr
 
 const spanNames = (data: TracesData) => data.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((sp) => sp.name)));
 
-/** An OTLP sender as the otlp exporters are: its requests are OTLP protobuf, which joins and can come from the queue's stored bytes. */
+/**
+ * A sender whose requests join, as the otlp exporters' do. As theirs, its requests are OTLP
+ * protobuf, so the queue's OTLP bytes can be sent as they are; `asOtlp: false` makes it one whose
+ * requests only join (a format of its own), which the batcher encodes piece by piece.
+ */
 class OtlpSender implements EncodingSender<'traces', Buffer> {
   readonly sends: (string | undefined)[][] = [];
   encodes = 0;
   fromStored = 0;
-  constructor(private readonly answer: () => Promise<void> = () => Promise.resolve()) {}
+  readonly fromOtlp: ((otlp: Uint8Array) => Buffer) | undefined;
+  constructor(
+    private readonly answer: () => Promise<void> = () => Promise.resolve(),
+    asOtlp = true,
+  ) {
+    this.fromOtlp = asOtlp
+      ? (otlp) => {
+          this.fromStored++;
+          return otlpBuffer(otlp);
+        }
+      : undefined;
+  }
   encode(data: TracesData): Buffer[] {
     this.encodes++;
     if (spanNames(data).some((n) => n?.startsWith('bad'))) throw new Error('cannot encode a bad span');
@@ -97,19 +112,15 @@ class OtlpSender implements EncodingSender<'traces', Buffer> {
   join(requests: Buffer[]): Buffer {
     return joinEncodedRequests(requests);
   }
-  fromOtlp(otlp: Uint8Array): Buffer {
-    this.fromStored++;
-    return otlpBuffer(otlp);
-  }
   send(body: Buffer): Promise<void> {
     this.sends.push(spanNames(otlpCodecs.traces.decode(body)));
     return this.answer();
   }
 }
 
-function setupOtlp(overrides: Record<string, unknown>, answer?: () => Promise<void>, extensions: Record<string, Extension> = {}) {
+function setupOtlp(overrides: Record<string, unknown>, answer?: () => Promise<void>, extensions: Record<string, Extension> = {}, asOtlp = true) {
   const clock = new VirtualClock();
-  const sender = new OtlpSender(answer);
+  const sender = new OtlpSender(answer, asOtlp);
   const telemetry = new Telemetry();
   const exporter = createExporter(
     { id: 'otlp/q', kind: 'exporter', logger: createLogger('silent'), telemetry, scheduler: clock.scheduler, reportStatus: () => {}, extension: (id) => extensions[id] },
@@ -287,7 +298,7 @@ test('batch with wait_for_result: a batch processor\'s batching is not taken ove
 });
 
 test('batch with a joining sender: each request is encoded once as it joins, and the backend gets their join in order', async () => {
-  const { exporter, sender, clock } = setupOtlp({ sending_queue: { batch: { min_size: 1000, flush_timeout: '200ms' } } });
+  const { exporter, sender, clock } = setupOtlp({ sending_queue: { batch: { min_size: 1000, flush_timeout: '200ms' } } }, undefined, {}, false);
   exporter.consume(envelope(100, undefined, 'a').envelope);
   exporter.consume(envelope(50, undefined, 'b').envelope);
   exporter.consume(envelope(7, undefined, 'c').envelope);
@@ -301,7 +312,7 @@ test('batch with a joining sender: each request is encoded once as it joins, and
 });
 
 test('batch with a joining sender: max_size splits, the pieces are encoded again, in order and without loss', async () => {
-  const { exporter, sender, clock } = setupOtlp({ sending_queue: { batch: { min_size: 100, max_size: 150 } } });
+  const { exporter, sender, clock } = setupOtlp({ sending_queue: { batch: { min_size: 100, max_size: 150 } } }, undefined, {}, false);
   exporter.consume(envelope(120, undefined, 'a').envelope);
   exporter.consume(envelope(200, undefined, 'b').envelope);
   clock.advance(200);
@@ -311,7 +322,7 @@ test('batch with a joining sender: max_size splits, the pieces are encoded again
 });
 
 test('batch with a joining sender: a request that cannot be encoded is refused for good on its own, the rest of its batch is sent, and the exporter goes on', async () => {
-  const { exporter, sender, clock, telemetry } = setupOtlp({ sending_queue: { batch: { min_size: 1000, flush_timeout: '200ms' } } });
+  const { exporter, sender, clock, telemetry } = setupOtlp({ sending_queue: { batch: { min_size: 1000, flush_timeout: '200ms' } } }, undefined, {}, false);
   exporter.consume(envelope(3, undefined, 'good').envelope);
   exporter.consume(envelope(2, undefined, 'bad').envelope);
   exporter.consume(envelope(1, undefined, 'fine').envelope);
@@ -323,6 +334,20 @@ test('batch with a joining sender: a request that cannot be encoded is refused f
   clock.advance(200);
   await settle();
   assert.deepEqual(sender.sends.at(-1), names('later', 4));
+});
+
+test('memory queue with an OTLP sender: requests wait as OTLP bytes and are sent without a second encoding, batched or not', async () => {
+  const single = setupOtlp({ sending_queue: {} });
+  single.exporter.consume(envelope(3, undefined, 'a').envelope);
+  await settle();
+  assert.deepEqual(single.sender.sends, [names('a', 3)]);
+  const batched = setupOtlp({ sending_queue: { batch: { min_size: 1000, flush_timeout: '200ms' } } });
+  batched.exporter.consume(envelope(3, undefined, 'b').envelope);
+  batched.exporter.consume(envelope(2, undefined, 'c').envelope);
+  batched.clock.advance(200);
+  await settle();
+  assert.deepEqual(batched.sender.sends, [[...names('b', 3), ...names('c', 2)]]);
+  for (const { sender } of [single, batched]) assert.equal(sender.encodes, 0, 'the sender never encoded: the queue\'s OTLP went as it was');
 });
 
 function fileStorage(directory: string): Extension {

@@ -1,6 +1,6 @@
 // The shape of a loaded, validated configuration, as the service consumes it.
 import type { Signal } from '../pdata/types.js';
-import type { ComponentKind, Factory } from '../pipeline/component.js';
+import type { ComponentKind, FactoryOfKind } from '../pipeline/component.js';
 import type { ConfigIssue, Path, SourcePosition } from './schema.js';
 
 /** The merged YAML documents after env expansion and --set overrides, before validation. */
@@ -12,14 +12,23 @@ export interface RawConfig {
   locateKey?(path: Path): SourcePosition | undefined;
 }
 
-export interface ComponentConfig {
-  /** `type` or `type/name`. */
-  id: string;
-  type: string;
-  kind: ComponentKind;
-  factory: Factory;
-  /** Validated against the factory's schema, defaults filled in. */
-  config: unknown;
+/** A configured component. A union by `kind`, so a check of the kind types `factory` (and its `create`). */
+export type ComponentConfig<K extends ComponentKind = ComponentKind> = {
+  [P in K]: {
+    /** `type` or `type/name`. */
+    id: string;
+    type: string;
+    kind: P;
+    factory: FactoryOfKind[P];
+    /** Validated against the factory's schema, defaults filled in. */
+    config: unknown;
+  };
+}[K];
+
+/** A component of `kind` made by `factory`, as configured under `id`. */
+export function componentConfig<K extends ComponentKind>(kind: K, factory: FactoryOfKind[K], id: string, config: unknown): ComponentConfig<K> {
+  // TypeScript does not see that `kind: K` and `factory: FactoryOfKind[K]` make a ComponentConfig<K>.
+  return { id, type: factory.type, kind, factory, config } as ComponentConfig<K>;
 }
 
 export interface PipelineConfig {
@@ -38,11 +47,11 @@ export interface TelemetryConfig {
 }
 
 export interface ServiceConfig {
-  receivers: Map<string, ComponentConfig>;
-  processors: Map<string, ComponentConfig>;
-  exporters: Map<string, ComponentConfig>;
-  connectors: Map<string, ComponentConfig>;
-  extensions: Map<string, ComponentConfig>;
+  receivers: Map<string, ComponentConfig<'receiver'>>;
+  processors: Map<string, ComponentConfig<'processor'>>;
+  exporters: Map<string, ComponentConfig<'exporter'>>;
+  connectors: Map<string, ComponentConfig<'connector'>>;
+  extensions: Map<string, ComponentConfig<'extension'>>;
   service: {
     extensions: string[];
     pipelines: PipelineConfig[];

@@ -2,11 +2,12 @@
 // component ids and types, each component's own schema, and the service's pipelines and references.
 // Every problem is collected; the config comes back only when none of them is an error.
 import type { Signal } from '../pdata/types.js';
-import type { ComponentKind, Factory } from '../pipeline/component.js';
+import type { ComponentKind, Factory, FactoryOfKind } from '../pipeline/component.js';
 import { describe, report, reportAtKey, s, type ConfigIssue, type Path, type ValidationContext } from './schema.js';
-import type { ComponentConfig, PipelineConfig, RawConfig, ServiceConfig, TelemetryConfig, ValidationResult } from './types.js';
+import { componentConfig, type ComponentConfig, type PipelineConfig, type RawConfig, type ServiceConfig, type TelemetryConfig, type ValidationResult } from './types.js';
 
-type Section = 'receivers' | 'processors' | 'exporters' | 'connectors' | 'extensions';
+const KIND_OF = { receivers: 'receiver', processors: 'processor', exporters: 'exporter', connectors: 'connector', extensions: 'extension' } as const;
+type Section = keyof typeof KIND_OF;
 
 const SECTIONS: readonly (readonly [Section, ComponentKind])[] = [
   ['receivers', 'receiver'],
@@ -55,26 +56,26 @@ function supportedSignals(factory: Factory): string {
   return factory.kind === 'connector' || factory.kind === 'extension' ? 'none' : factory.signals.join(', ') || 'none';
 }
 
-interface SectionResult {
-  components: Map<string, ComponentConfig>;
+interface SectionResult<K extends ComponentKind = ComponentKind> {
+  components: Map<string, ComponentConfig<K>>;
   /** Every id written in the section, including those whose type is unknown, so references to them raise no second error. */
   written: Set<string>;
 }
 
-function validateSection(
+function validateSection<K extends ComponentKind>(
   section: Section,
-  kind: ComponentKind,
+  kind: K,
   value: unknown,
   factories: readonly Factory[],
   ctx: ValidationContext,
-): SectionResult {
-  const result: SectionResult = { components: new Map(), written: new Set() };
+): SectionResult<K> {
+  const result: SectionResult<K> = { components: new Map(), written: new Set() };
   if (value === undefined || value === null) return result;
   if (!isMap(value)) {
     report(ctx, [section], `expected a map of ${kind} ids to their settings, got ${describe(value)}`);
     return result;
   }
-  const ofKind = factories.filter((f) => f.kind === kind);
+  const ofKind = factories.filter((f): f is FactoryOfKind[K] => f.kind === kind);
   for (const [id, settings] of Object.entries(value)) {
     result.written.add(id);
     const problem = idProblem(id);
@@ -92,7 +93,7 @@ function validateSection(
     // `id:` with nothing after it means "all defaults"; parsing an empty map (rather than the
     // schema's default) still reports the keys that have no default.
     const config = factory.schema.parse(settings ?? {}, ctx, [section, id]);
-    result.components.set(id, { id, type, kind, factory, config });
+    result.components.set(id, componentConfig(kind, factory, id, config));
   }
   return result;
 }
@@ -196,13 +197,7 @@ interface ConnectorUse {
   path: Path;
 }
 
-interface Sections {
-  receivers: SectionResult;
-  processors: SectionResult;
-  exporters: SectionResult;
-  connectors: SectionResult;
-  extensions: SectionResult;
-}
+type Sections = { [T in Section]: SectionResult<(typeof KIND_OF)[T]> };
 
 /** Checks the pipelines and everything they reference; records what each pipeline uses in `used`. */
 class PipelineChecker {
@@ -444,9 +439,14 @@ export function validateConfig(raw: RawConfig, factories: readonly Factory[]): V
   for (const key of Object.keys(raw.value)) {
     if (!TOP_LEVEL_KEYS.includes(key)) reportAtKey(ctx, [key], `unknown top-level key "${key}" (expected one of: ${TOP_LEVEL_KEYS.join(', ')})`);
   }
-  const sections = Object.fromEntries(
-    SECTIONS.map(([section, kind]) => [section, validateSection(section, kind, raw.value[section], factories, ctx)]),
-  ) as unknown as Sections;
+  const section = <T extends Section>(name: T) => validateSection(name, KIND_OF[name], raw.value[name], factories, ctx);
+  const sections: Sections = {
+    receivers: section('receivers'),
+    processors: section('processors'),
+    exporters: section('exporters'),
+    connectors: section('connectors'),
+    extensions: section('extensions'),
+  };
   for (const id of sections.connectors.written) {
     const clash = (['receivers', 'exporters'] as const).filter((section) => sections[section].written.has(id));
     if (clash.length > 0) {
@@ -465,14 +465,13 @@ export function validateConfig(raw: RawConfig, factories: readonly Factory[]): V
   }
 
   if (!service || ctx.issues.some((i) => i.severity === 'error')) return { issues: ctx.issues };
-  const components = (section: Section): Map<string, ComponentConfig> => sections[section].components;
   return {
     config: {
-      receivers: components('receivers'),
-      processors: components('processors'),
-      exporters: components('exporters'),
-      connectors: components('connectors'),
-      extensions: components('extensions'),
+      receivers: sections.receivers.components,
+      processors: sections.processors.components,
+      exporters: sections.exporters.components,
+      connectors: sections.connectors.components,
+      extensions: sections.extensions.components,
       service,
     },
     issues: ctx.issues,

@@ -1,5 +1,5 @@
 // Item counts per signal: spans, metric data points, log records (what the Collector counts).
-import type { AnyData, LogsData, Metric, MetricsData, Signal, TracesData } from './types.js';
+import { payloadOf, type LogsData, type Metric, type MetricsData, type Signal, type SignalData, type TracesData } from './types.js';
 
 export function countSpans(data: TracesData): number {
   let n = 0;
@@ -30,14 +30,15 @@ export function countLogRecords(data: LogsData): number {
   return n;
 }
 
-export function countItems(signal: Signal, data: AnyData): number {
-  switch (signal) {
+export function countItems<S extends Signal>(signal: S, data: SignalData[S]): number {
+  const p = payloadOf(signal, data);
+  switch (p.signal) {
     case 'traces':
-      return countSpans(data as TracesData);
+      return countSpans(p.data);
     case 'metrics':
-      return countDataPoints(data as MetricsData);
+      return countDataPoints(p.data);
     case 'logs':
-      return countLogRecords(data as LogsData);
+      return countLogRecords(p.data);
   }
 }
 

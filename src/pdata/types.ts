@@ -245,3 +245,15 @@ export interface SignalData {
 }
 
 export type AnyData = TracesData | MetricsData | LogsData;
+
+/** Data with its signal, as a union the signal narrows: after `switch (p.signal)`, `p.data` has that signal's type. */
+export type SignalPayload = { [S in Signal]: { readonly signal: S; readonly data: SignalData[S] } }[Signal];
+
+/**
+ * Pairs data with its signal so a switch on the signal types the data. TypeScript cannot narrow a
+ * generic `SignalData[S]` by a check on `signal: S`; this is the one place that asserts the pairing
+ * every caller's types already guarantee.
+ */
+export function payloadOf<S extends Signal>(signal: S, data: SignalData[S]): SignalPayload {
+  return { signal, data } as SignalPayload;
+}

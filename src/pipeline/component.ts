@@ -114,14 +114,14 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
   /** One instance per id shared by all pipelines (memory_limiter), instead of one per pipeline. */
   shared?: boolean;
   /** One instance per processor id per pipeline, as in the Collector, unless `shared`. */
-  create(settings: CreateSettings, config: C, signal: Signal): Processor;
+  create<S extends Signal>(settings: CreateSettings, config: C, signal: S): Processor;
 }
 
 export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   kind: 'exporter';
   signals: readonly Signal[];
   /** One instance per exporter id per signal: each signal has its own queue. */
-  create(settings: CreateSettings, config: C, signal: Signal): Exporter;
+  create<S extends Signal>(settings: CreateSettings, config: C, signal: S): Exporter;
 }
 
 /** Where a connector hands data on: to all the pipelines it receives in, or to one of them by id. */
@@ -145,4 +145,13 @@ export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
   create(settings: CreateSettings, config: C, host: ServiceHost): Extension;
 }
 
-export type Factory = ReceiverFactory | ProcessorFactory | ExporterFactory | ConnectorFactory | ExtensionFactory;
+/** The factory of each kind of component. */
+export interface FactoryOfKind {
+  receiver: ReceiverFactory;
+  processor: ProcessorFactory;
+  exporter: ExporterFactory;
+  connector: ConnectorFactory;
+  extension: ExtensionFactory;
+}
+
+export type Factory = FactoryOfKind[ComponentKind];

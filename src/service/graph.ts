@@ -5,25 +5,59 @@
 // node flushes while stopping still finds its downstream running. Nodes are identified by key and
 // carry their config, so two graphs can be compared node by node (what a reload keeps).
 import type { Signal } from '../pdata/types.js';
-import type { ConnectorFactory } from '../pipeline/component.js';
+import type { ComponentKind } from '../pipeline/component.js';
 import { sameConfig, type ComponentConfig, type PipelineConfig, type ServiceConfig } from '../config/types.js';
 
 export type NodeKind = 'receiver' | 'pipeline' | 'processor' | 'fanout' | 'exporter' | 'connector';
 
-export interface GraphNode {
+interface NodeBase<K extends NodeKind> {
   /** Unique in the graph, stable across configs: `exporter:otlp/tempo:traces`, `processor:traces/in:batch`. */
   readonly key: string;
-  readonly kind: NodeKind;
+  readonly kind: K;
   /** The component id (the pipeline id for pipeline and fan-out nodes). */
   readonly id: string;
-  /** The pipeline a pipeline, processor or fan-out node belongs to. */
-  readonly pipeline?: PipelineConfig;
-  /** The component's config (undefined for pipeline and fan-out nodes, which have none of their own). */
-  readonly component?: ComponentConfig;
-  /** Exporters and processors: their pipeline's signal. Connectors: the exporter-side signal. */
-  readonly signal?: Signal;
-  /** Connectors: the receiver-side signal. */
-  readonly to?: Signal;
+}
+
+/** A node of the graph: a union by `kind`, each kind with what it has (the others' fields absent), so a check of the kind types them. */
+export type GraphNode = ReceiverNode | PipelineNode | ProcessorNode | ExporterNode | ConnectorNode;
+
+export interface ReceiverNode extends NodeBase<'receiver'> {
+  readonly component: ComponentConfig<'receiver'>;
+  readonly pipeline?: undefined;
+  readonly signal?: undefined;
+  readonly to?: undefined;
+}
+
+/** A pipeline's entry (where receivers hand data in) or its fan-out to exporters and connectors. */
+export interface PipelineNode extends NodeBase<'pipeline' | 'fanout'> {
+  readonly pipeline: PipelineConfig;
+  readonly signal: Signal;
+  /** None: the service itself provides what runs here. */
+  readonly component?: undefined;
+  readonly to?: undefined;
+}
+
+export interface ProcessorNode extends NodeBase<'processor'> {
+  readonly component: ComponentConfig<'processor'>;
+  readonly pipeline: PipelineConfig;
+  readonly signal: Signal;
+  readonly to?: undefined;
+}
+
+export interface ExporterNode extends NodeBase<'exporter'> {
+  readonly component: ComponentConfig<'exporter'>;
+  readonly signal: Signal;
+  readonly pipeline?: undefined;
+  readonly to?: undefined;
+}
+
+export interface ConnectorNode extends NodeBase<'connector'> {
+  readonly component: ComponentConfig<'connector'>;
+  /** The exporter-side signal. */
+  readonly signal: Signal;
+  /** The receiver-side signal. */
+  readonly to: Signal;
+  readonly pipeline?: undefined;
 }
 
 export class GraphCycleError extends Error {
@@ -76,12 +110,12 @@ export class ComponentGraph {
     const entry = this.add({ key: nodeKey.pipeline(p.id), kind: 'pipeline', id: p.id, pipeline: p, signal: p.signal });
     for (const id of p.receivers) {
       if (config.connectors.has(id)) continue;
-      const receiver = this.add({ key: nodeKey.receiver(id), kind: 'receiver', id, component: config.receivers.get(id) });
+      const receiver = this.add({ key: nodeKey.receiver(id), kind: 'receiver', id, component: configured(config.receivers, id, p) });
       this.link(receiver, entry);
     }
     let last = entry;
     p.processors.forEach((id, index) => {
-      const processor = this.add({ key: nodeKey.processor(p.id, index, id), kind: 'processor', id, pipeline: p, component: config.processors.get(id), signal: p.signal });
+      const processor = this.add({ key: nodeKey.processor(p.id, index, id), kind: 'processor', id, pipeline: p, component: configured(config.processors, id, p), signal: p.signal });
       this.link(last, processor);
       last = processor;
     });
@@ -90,12 +124,11 @@ export class ComponentGraph {
     for (const id of p.exporters) {
       const connector = config.connectors.get(id);
       if (!connector) {
-        this.link(fanout, this.add({ key: nodeKey.exporter(id, p.signal), kind: 'exporter', id, component: config.exporters.get(id), signal: p.signal }));
+        this.link(fanout, this.add({ key: nodeKey.exporter(id, p.signal), kind: 'exporter', id, component: configured(config.exporters, id, p), signal: p.signal }));
         continue;
       }
-      const factory = connector.factory as ConnectorFactory;
       for (const q of config.service.pipelines) {
-        if (!q.receivers.includes(id) || !factory.pairs.some(([from, to]) => from === p.signal && to === q.signal)) continue;
+        if (!q.receivers.includes(id) || !connector.factory.pairs.some(([from, to]) => from === p.signal && to === q.signal)) continue;
         const node = this.add({ key: nodeKey.connector(id, p.signal, q.signal), kind: 'connector', id, component: connector, signal: p.signal, to: q.signal });
         this.link(fanout, node);
         this.link(node, this.add({ key: nodeKey.pipeline(q.id), kind: 'pipeline', id: q.id, pipeline: q, signal: q.signal }));
@@ -103,6 +136,7 @@ export class ComponentGraph {
     }
   }
 
+  /** A node once per key: the one already there when another pipeline added it first. */
   private add(node: GraphNode): GraphNode {
     const existing = this.nodeMap.get(node.key);
     if (existing) return existing;
@@ -154,6 +188,13 @@ export class ComponentGraph {
     const pipelines = loop.map((k) => this.node(k)).filter((n) => n.kind === 'pipeline').map((n) => n.id);
     return [...pipelines, pipelines[0]!];
   }
+}
+
+/** A component a pipeline names; validation has made sure it is configured. */
+function configured<K extends ComponentKind>(components: ReadonlyMap<string, ComponentConfig<K>>, id: string, pipeline: PipelineConfig): ComponentConfig<K> {
+  const component = components.get(id);
+  if (!component) throw new Error(`pipeline ${pipeline.id} names "${id}", which is not configured`);
+  return component;
 }
 
 /** What a reload can keep of a running graph: the components whose running instance serves the new config as it is. */

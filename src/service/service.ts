@@ -10,16 +10,11 @@ import type client from 'prom-client';
 import type {
   ComponentKind,
   ComponentStatus,
-  ConnectorFactory,
   Consumer,
   CreateSettings,
-  ExporterFactory,
   Extension,
-  ExtensionFactory,
   Lifecycle,
   Processor,
-  ProcessorFactory,
-  ReceiverFactory,
   Receiver,
   ReloadStatus,
   ServiceHost,
@@ -32,7 +27,7 @@ import type { Signal } from '../pdata/types.js';
 import { Telemetry } from '../telemetry/telemetry.js';
 import { componentLogger } from '../telemetry/logger.js';
 import { startMetricsServer } from '../telemetry/metrics-server.js';
-import { ComponentGraph, nodeKey, reusableComponents, type GraphNode, type Reusable } from './graph.js';
+import { ComponentGraph, nodeKey, reusableComponents, type GraphNode, type ProcessorNode, type Reusable } from './graph.js';
 import { exportersAnswerAtEnqueue, queueBatchFor } from './batch-handoff.js';
 
 export interface ServiceOptions {
@@ -51,6 +46,8 @@ interface Running {
   node: GraphNode;
   /** The component to start and stop (none for fan-outs). */
   lifecycle?: Lifecycle;
+  /** Processors: the instance (the same object as `lifecycle`), which the pipeline entry runs and a reload may reconfigure. */
+  processor?: Processor;
   /** Where upstream nodes hand data to this node. */
   consumer?: Consumer;
   pipeline?: Pipeline;
@@ -74,7 +71,7 @@ interface Run {
 interface RunningExtension {
   id: string;
   /** The config it was started with (a changed one keeps running with it until a restart). */
-  config: ComponentConfig;
+  config: ComponentConfig<'extension'>;
   instance: Extension;
   voice: Voice;
 }
@@ -383,7 +380,7 @@ export class Service implements ServiceHost {
 
   private processorInstances(run: Run, id: string): Processor[] {
     const instances = new Set<Processor>();
-    for (const r of run.running.values()) if (r.node.kind === 'processor' && r.node.id === id) instances.add(r.lifecycle as Processor);
+    for (const r of run.running.values()) if (r.processor && r.node.id === id) instances.add(r.processor);
     return [...instances];
   }
 
@@ -476,9 +473,9 @@ export class Service implements ServiceHost {
     this.reportStatus(id, kind, 'ok');
   }
 
-  private async startExtension(cc: ComponentConfig): Promise<void> {
+  private async startExtension(cc: ComponentConfig<'extension'>): Promise<void> {
     const voice = { retired: false };
-    const instance = (cc.factory as ExtensionFactory).create(this.settings(cc, voice), cc.config, this);
+    const instance = cc.factory.create(this.settings(cc, voice), cc.config, this);
     await this.startComponent(cc.id, 'extension', instance);
     this.extensions.push({ id: cc.id, config: cc, instance, voice });
   }
@@ -527,35 +524,39 @@ export class Service implements ServiceHost {
 
   /** Creates what runs for a node; everything downstream of it already exists. */
   private create(run: Run, node: GraphNode): Running {
-    const cc = node.component;
     const voice = { retired: false };
     switch (node.kind) {
       case 'exporter': {
-        const instance = (cc!.factory as ExporterFactory).create({ ...this.settings(cc!, voice), queueBatch: queueBatchFor(node, run.graph) }, cc!.config, node.signal!);
+        const cc = node.component;
+        const instance = cc.factory.create({ ...this.settings(cc, voice), queueBatch: queueBatchFor(node, run.graph) }, cc.config, node.signal);
         return { node, lifecycle: instance, consumer: instance, kind: 'exporter', voice };
       }
       case 'connector': {
+        const cc = node.component;
         const pipelines = new Map<string, Consumer>(run.graph.downstream(node.key).map((p) => [p.id, this.consumerOf(run, p)]));
         const targets = { all: fanOut([...pipelines.values()]), pipelines };
-        const instance = (cc!.factory as ConnectorFactory).create(this.settings(cc!, voice), cc!.config, node.signal!, node.to!, targets);
+        const instance = cc.factory.create(this.settings(cc, voice), cc.config, node.signal, node.to, targets);
         return { node, lifecycle: instance, consumer: instance, kind: 'connector', voice };
       }
       case 'fanout':
         return { node, consumer: fanOut(run.graph.downstream(node.key).map((n) => this.consumerOf(run, n))) };
-      case 'processor':
-        return { node, lifecycle: this.processor(run, cc!, node, voice), kind: 'processor', voice };
+      case 'processor': {
+        const processor = this.processor(run, node, voice);
+        return { node, lifecycle: processor, processor, kind: 'processor', voice };
+      }
       case 'pipeline': {
-        const p = node.pipeline!;
-        const processors = p.processors.map((id, i) => run.running.get(nodeKey.processor(p.id, i, id))!.lifecycle as Processor);
-        const mutates = p.processors.some((id) => (run.graph.config.processors.get(id)!.factory as ProcessorFactory).mutates);
+        const p = node.pipeline;
+        const processors = p.processors.map((id, i) => this.processorAt(run, nodeKey.processor(p.id, i, id)));
+        const mutates = p.processors.some((id) => run.graph.config.processors.get(id)?.factory.mutates === true);
         const next = this.consumerOf(run, run.graph.node(nodeKey.fanout(p.id)));
         const pipeline = new Pipeline(p.id, p.signal, processors, mutates, next, componentLogger(this.logger, 'pipeline', p.id));
         return { node, consumer: pipeline, pipeline };
       }
       case 'receiver': {
+        const cc = node.component;
         const targets = this.receiverTargets(run, node);
         const inputs = new Map([...targets].map(([signal, target]) => [signal, new SwitchableConsumer(target)]));
-        const instance = (cc!.factory as ReceiverFactory).create(this.settings(cc!, voice), cc!.config, Object.fromEntries(inputs));
+        const instance = cc.factory.create(this.settings(cc, voice), cc.config, Object.fromEntries(inputs));
         return { node, lifecycle: instance, kind: 'receiver', inputs, targets, voice };
       }
     }
@@ -568,15 +569,22 @@ export class Service implements ServiceHost {
     return new Map([...bySignal].map(([signal, consumers]) => [signal, fanOut(consumers)]));
   }
 
-  private processor(run: Run, cc: ComponentConfig, node: GraphNode, voice: Voice): Processor {
-    const factory = cc.factory as ProcessorFactory;
-    const signal = node.signal!;
+  private processor(run: Run, node: ProcessorNode, voice: Voice): Processor {
+    const cc = node.component;
+    const factory = cc.factory;
+    const signal = node.signal;
     const settings = { ...this.settings(cc, voice), exportersAnswerAtEnqueue: exportersAnswerAtEnqueue(node, run.graph, (n) => run.running.get(n.key)?.lifecycle) };
     if (!factory.shared) return factory.create(settings, cc.config, signal);
     let shared = run.sharedProcessors.get(cc.id);
     if (!shared) run.sharedProcessors.set(cc.id, (shared = { instance: factory.create(settings, cc.config, signal), nodes: 0 }));
     shared.nodes++;
     return shared.instance;
+  }
+
+  private processorAt(run: Run, key: string): Processor {
+    const processor = run.running.get(key)?.processor;
+    if (!processor) throw new Error(`${key} is used before it was built`);
+    return processor;
   }
 
   private consumerOf(run: Run, node: GraphNode): Consumer {

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { Service } from '../../src/service/service.js';
 import { s } from '../../src/config/schema.js';
-import type { ComponentConfig, PipelineConfig, ServiceConfig } from '../../src/config/types.js';
-import type { Consumer, ExporterFactory, Factory, ProcessorFactory, ReceiverFactory } from '../../src/pipeline/component.js';
+import { componentConfig, type ComponentConfig, type PipelineConfig, type ServiceConfig } from '../../src/config/types.js';
+import type { ComponentKind, Consumer, ExporterFactory, FactoryOfKind, ProcessorFactory, ReceiverFactory } from '../../src/pipeline/component.js';
 import { createEnvelope, receiverContext, type Envelope } from '../../src/pipeline/envelope.js';
 import type { Signal, TracesData } from '../../src/pdata/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
@@ -110,8 +110,8 @@ const reloadableProcessor: ProcessorFactory = {
   },
 };
 
-function component(kind: Factory['kind'], factory: Factory, id: string, config: unknown = {}): [string, ComponentConfig] {
-  return [id, { id, type: factory.type, kind, factory, config }];
+function component<K extends ComponentKind>(kind: K, factory: FactoryOfKind[K], id: string, config: unknown = {}): [string, ComponentConfig<K>] {
+  return [id, componentConfig(kind, factory, id, config)];
 }
 
 function serviceConfig(pipeline: Omit<PipelineConfig, 'id' | 'signal' | 'receivers'>, configs: { exporter2?: unknown; rules?: unknown } = {}): ServiceConfig {

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { map, Observable, type OperatorFunction } from 'rxjs';
 import { Service } from '../../src/service/service.js';
 import { s } from '../../src/config/schema.js';
-import type { ComponentConfig, PipelineConfig, ServiceConfig } from '../../src/config/types.js';
-import type { Consumer, ExporterFactory, Factory, ProcessorFactory, ReceiverFactory } from '../../src/pipeline/component.js';
+import { componentConfig, type ComponentConfig, type PipelineConfig, type ServiceConfig } from '../../src/config/types.js';
+import type { ComponentKind, Consumer, ExporterFactory, FactoryOfKind, ProcessorFactory, ReceiverFactory } from '../../src/pipeline/component.js';
 import { createEnvelope, receiverContext, type Envelope } from '../../src/pipeline/envelope.js';
 import { forwardConnectorFactory } from '../../src/connectors/forward/factory.js';
 import { setAttribute, getStringAttribute } from '../../src/pdata/attributes.js';
@@ -124,8 +124,8 @@ const recordingExporter: ExporterFactory = {
   }),
 };
 
-function components(kind: Factory['kind'], factory: Factory, ids: string[]): Map<string, ComponentConfig> {
-  return new Map(ids.map((id) => [id, { id, type: factory.type, kind, factory, config: {} }]));
+function components<K extends ComponentKind>(kind: K, factory: FactoryOfKind[K], ids: string[]): Map<string, ComponentConfig<K>> {
+  return new Map(ids.map((id) => [id, componentConfig(kind, factory, id, {})]));
 }
 
 function serviceConfig(pipelines: PipelineConfig[]): ServiceConfig {

@@ -4,7 +4,7 @@
 import type { Connector, Consumer, CreateSettings } from '../../pipeline/component.js';
 import { createEnvelope, type Envelope } from '../../pipeline/envelope.js';
 import { deliver } from '../../pipeline/fanout.js';
-import type { InstrumentationScope, KeyValue, LogsData, Metric, MetricsData, Resource, ResourceMetrics, Signal, TracesData } from '../../pdata/types.js';
+import { payloadOf, type InstrumentationScope, type KeyValue, type Metric, type Resource, type ResourceMetrics, type Signal, type SignalPayload } from '../../pdata/types.js';
 import { anyValueToString, findAttribute } from '../../pdata/attributes.js';
 import { nowUnixNano } from '../../pdata/time.js';
 import { compileCondition, type Condition, type OttlItem } from '../../ottl/condition.js';
@@ -58,19 +58,19 @@ export class CountConnector implements Connector {
   }
 
   consume(envelope: Envelope): void {
-    const resources = this.count(envelope.signal, envelope.data);
+    const resources = this.count(payloadOf(envelope.signal, envelope.data));
     if (resources.length === 0) {
       envelope.ack();
       return;
     }
-    deliver(this.next, createEnvelope('metrics', { resourceMetrics: resources } as MetricsData, envelope.context, envelope));
+    deliver(this.next, createEnvelope('metrics', { resourceMetrics: resources }, envelope.context, envelope));
   }
 
   /** Per resource: counter → attribute-values key → [attributes, count]. */
-  private count(signal: Signal, data: unknown): ResourceMetrics[] {
+  private count(payload: SignalPayload): ResourceMetrics[] {
     const out: ResourceMetrics[] = [];
     const time = nowUnixNano();
-    for (const { resource, items } of itemsOf(signal, data)) {
+    for (const { resource, items } of itemsOf(payload)) {
       const sums = new Map<Counter, Map<string, { attrs: KeyValue[]; n: number }>>();
       for (const { kind, item } of items) {
         for (const counter of this.counters) {
@@ -115,9 +115,9 @@ export class CountConnector implements Connector {
 }
 
 /** The countable items of a request, per resource, each with the kind it counts as. */
-function itemsOf(signal: Signal, data: unknown): { resource: Resource | undefined; items: { kind: CountedKind; item: Item }[] }[] {
-  if (signal === 'traces') {
-    return ((data as TracesData).resourceSpans ?? []).map((rs) => ({
+function itemsOf(p: SignalPayload): { resource: Resource | undefined; items: { kind: CountedKind; item: Item }[] }[] {
+  if (p.signal === 'traces') {
+    return (p.data.resourceSpans ?? []).map((rs) => ({
       resource: rs.resource,
       items: (rs.scopeSpans ?? []).flatMap((ss) =>
         (ss.spans ?? []).flatMap((span) => [
@@ -127,13 +127,13 @@ function itemsOf(signal: Signal, data: unknown): { resource: Resource | undefine
       ),
     }));
   }
-  if (signal === 'logs') {
-    return ((data as LogsData).resourceLogs ?? []).map((rl) => ({
+  if (p.signal === 'logs') {
+    return (p.data.resourceLogs ?? []).map((rl) => ({
       resource: rl.resource,
       items: (rl.scopeLogs ?? []).flatMap((sl) => (sl.logRecords ?? []).map((log) => ({ kind: 'logs' as const, item: { resource: rl.resource, scope: sl.scope as InstrumentationScope | undefined, log, attributes: log.attributes } }))),
     }));
   }
-  return ((data as MetricsData).resourceMetrics ?? []).map((rm) => ({
+  return (p.data.resourceMetrics ?? []).map((rm) => ({
     resource: rm.resource,
     items: (rm.scopeMetrics ?? []).flatMap((sm) =>
       (sm.metrics ?? []).flatMap((metric) => {

@@ -2,11 +2,11 @@
 import { s } from '../../config/schema.js';
 import type { ConnectorFactory } from '../../pipeline/component.js';
 
-export const forwardConnectorFactory: ConnectorFactory<Record<string, never>> = {
+export const forwardConnectorFactory: ConnectorFactory<object> = {
   kind: 'connector',
   type: 'forward',
   description: 'passes data unchanged from the pipelines it exports in to the pipelines it receives in',
-  schema: s.object({}) as unknown as ConnectorFactory<Record<string, never>>['schema'],
+  schema: s.object({}),
   pairs: [
     ['traces', 'traces'],
     ['metrics', 'metrics'],

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { Connector, Consumer, CreateSettings } from '../../pipeline/component.js';
 import { createEnvelope, receiverContext, type Envelope } from '../../pipeline/envelope.js';
 import { deliver } from '../../pipeline/fanout.js';
-import { AggregationTemporality, type Exemplar, type KeyValue, type Metric, type MetricsData, type ResourceMetrics, type Span, type TracesData } from '../../pdata/types.js';
+import { PermanentError } from '../../pipeline/errors.js';
+import { AggregationTemporality, payloadOf, type Exemplar, type KeyValue, type Metric, type ResourceMetrics, type Span } from '../../pdata/types.js';
 import { anyValueToString, findAttribute, getStringAttribute } from '../../pdata/attributes.js';
 import { int64ToBigInt, nowUnixNano } from '../../pdata/time.js';
 import { attributesKey } from '../../pdata/resource.js';
@@ -104,8 +105,13 @@ export class SpanMetricsConnector implements Connector {
   }
 
   consume(envelope: Envelope): void {
-    const data = envelope.data as TracesData;
-    for (const rs of data.resourceSpans ?? []) {
+    const p = payloadOf(envelope.signal, envelope.data);
+    // The factory pairs it with traces only; anything else is a wiring bug, refused rather than misread.
+    if (p.signal !== 'traces') {
+      envelope.nack(new PermanentError(`spanmetrics takes traces, not ${p.signal}`));
+      return;
+    }
+    for (const rs of p.data.resourceSpans ?? []) {
       const resourceAttrs = rs.resource?.attributes ?? [];
       const keyAttrs = this.config.resource_metrics_key_attributes.length ? resourceAttrs.filter((kv) => this.config.resource_metrics_key_attributes.includes(kv.key)) : resourceAttrs;
       const rKey = attributesKey(keyAttrs);
@@ -195,7 +201,7 @@ export class SpanMetricsConnector implements Connector {
       }
     }
     if (out.length === 0) return;
-    const envelope = createEnvelope('metrics', { resourceMetrics: out } as MetricsData, receiverContext(this.settings.id), {
+    const envelope = createEnvelope('metrics', { resourceMetrics: out }, receiverContext(this.settings.id), {
       ack: () => {},
       nack: (err) => this.logger.warn({ points: envelope.items, error: err.message }, 'span metrics were refused downstream and are lost for this interval'),
     });

@@ -8,6 +8,7 @@ import {
   idToHex,
   int64ToString,
   metricPointCount,
+  payloadOf,
   type Exemplar,
   type InstrumentationScope,
   type Int64,
@@ -63,13 +64,14 @@ export class DebugSender<S extends Signal> implements ExportSender<S> {
 
   async send(data: SignalData[S]): Promise<void> {
     if (!this.sampler.allow()) return;
-    switch (this.signal) {
+    const p = payloadOf(this.signal, data);
+    switch (p.signal) {
       case 'traces':
-        return this.traces(data as TracesData);
+        return this.traces(p.data);
       case 'metrics':
-        return this.metrics(data as MetricsData);
+        return this.metrics(p.data);
       case 'logs':
-        return this.logs(data as LogsData);
+        return this.logs(p.data);
     }
   }
 

@@ -189,19 +189,19 @@ export class AlertingProcessor implements Processor {
       const name = sample.labels.find(([k]) => k === METRIC_NAME)?.[1] ?? '';
       let metric = byName.get(name);
       if (!metric) {
-        metric = { name, description: '', unit: '', gauge: { dataPoints: [] } } as unknown as Metric;
+        metric = { name, description: '', unit: '', gauge: { dataPoints: [] } };
         byName.set(name, metric);
       }
-      const attributes: KeyValue[] = sample.labels.filter(([k]) => k !== METRIC_NAME).map(([key, value]) => ({ key, value: { stringValue: value } }) as KeyValue);
+      const attributes: KeyValue[] = sample.labels.filter(([k]) => k !== METRIC_NAME).map(([key, value]) => ({ key, value: { stringValue: value } }));
       // A series that ended goes out as OTLP's "no recorded value", which the Prometheus exporters turn back into a staleness marker.
       const value = isStaleNaN(sample.value) ? { flags: NO_RECORDED_VALUE } : { asDouble: sample.value };
-      metric.gauge!.dataPoints.push({ attributes, timeUnixNano: time, ...value, exemplars: [] } as never);
+      metric.gauge!.dataPoints.push({ attributes, timeUnixNano: time, ...value, exemplars: [] });
     }
     if (byName.size === 0) return;
     const context = this.inputContext ?? receiverContext(this.settings.id);
     this.inputContext = undefined;
     for (const out of this.outputs) {
-      const data: MetricsData = { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 'sluice/alerting' }, metrics: [...byName.values()] }] }] } as unknown as MetricsData;
+      const data: MetricsData = { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ scope: { name: 'sluice/alerting', attributes: [] }, metrics: [...byName.values()] }] }] };
       out.emit(data, context);
     }
   }

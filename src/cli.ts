@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { DEFAULT_CONFIG, packageVersion } from './paths.js';
-import { factories, describeComponents } from './components.js';
+import { allFactories, componentTypes, describeComponents, factoriesFor } from './components.js';
 import { loadConfig } from './config/load.js';
 import { watchFiles } from './config/watch.js';
 import { formatIssue, validateConfig } from './config/validate.js';
@@ -14,8 +14,6 @@ import type { ServiceConfig } from './config/types.js';
 import { createLogger } from './telemetry/logger.js';
 import { Service } from './service/service.js';
 import type { AlertingConfig } from './processors/alerting/config.js';
-import { generateSloRuleGroups, sloRuleGroupsToYaml } from './alerting/rules/slo.js';
-import { formatRuleTestResult, runRuleTestFile } from './alerting/unittest/runner.js';
 
 const HELP = `sluice: an OpenTelemetry-Collector-style telemetry gateway
 
@@ -52,12 +50,12 @@ const stdio: CliIo = {
 };
 
 /** Loads and validates. The config is there only when no issue is an error. */
-function check(files: string[], sets: string[]): { config?: ServiceConfig; issues: ConfigIssue[] } {
+async function check(files: string[], sets: string[]): Promise<{ config?: ServiceConfig; issues: ConfigIssue[] }> {
   const loaded = loadConfig(files, sets);
   const issues: ConfigIssue[] = [...loaded.issues];
   let config: ServiceConfig | undefined;
   if (loaded.raw && !loaded.issues.some((i) => i.severity === 'error')) {
-    const result = validateConfig(loaded.raw, factories);
+    const result = validateConfig(loaded.raw, await factoriesFor(loaded.raw.value), componentTypes);
     issues.push(...result.issues);
     config = result.config;
   }
@@ -65,8 +63,8 @@ function check(files: string[], sets: string[]): { config?: ServiceConfig; issue
 }
 
 /** Loads and validates; prints every issue. Returns the config only when there is no error. */
-export function loadAndValidate(files: string[], sets: string[], io: CliIo): ServiceConfig | undefined {
-  const { config, issues } = check(files, sets);
+export async function loadAndValidate(files: string[], sets: string[], io: CliIo): Promise<ServiceConfig | undefined> {
+  const { config, issues } = await check(files, sets);
   for (const issue of issues) io.err(formatIssue(issue));
   return config;
 }
@@ -110,17 +108,17 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   const sets = values.set ?? [];
   switch (command) {
     case 'components':
-      io.out(describeComponents());
+      io.out(describeComponents(await allFactories()));
       return 0;
     case 'validate': {
       if (files.length === 0) {
         io.err('sluice validate: at least one --config FILE is required');
         return 2;
       }
-      const config = loadAndValidate(files, sets, io);
+      const config = await loadAndValidate(files, sets, io);
       if (!config) return 1;
       io.out(`${files.join(', ')}: configuration is valid`);
-      if (values['print-rules']) printGeneratedRules(config, io);
+      if (values['print-rules']) await printGeneratedRules(config, io);
       return 0;
     }
     case 'test-rules':
@@ -134,7 +132,8 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
 }
 
 /** The Prometheus rule groups each alerting processor generates from its `slos`, as a rule file. */
-function printGeneratedRules(config: ServiceConfig, io: CliIo): void {
+async function printGeneratedRules(config: ServiceConfig, io: CliIo): Promise<void> {
+  const { generateSloRuleGroups, sloRuleGroupsToYaml } = await import('./alerting/rules/slo.js');
   for (const [id, component] of config.processors) {
     if (component.type !== 'alerting') continue;
     const { slos } = component.config as AlertingConfig;
@@ -143,11 +142,12 @@ function printGeneratedRules(config: ServiceConfig, io: CliIo): void {
   }
 }
 
-function testRules(files: string[], io: CliIo): number {
+async function testRules(files: string[], io: CliIo): Promise<number> {
   if (files.length === 0) {
     io.err('sluice test-rules: at least one test FILE is required');
     return 2;
   }
+  const { formatRuleTestResult, runRuleTestFile } = await import('./alerting/unittest/runner.js');
   let failed = false;
   for (const file of files) {
     const result = runRuleTestFile(file);
@@ -161,11 +161,11 @@ function testRules(files: string[], io: CliIo): number {
 const WATCH_QUIET_MS = 300;
 
 async function run(files: string[], sets: string[], io: CliIo, watch: boolean): Promise<number> {
-  const config = loadAndValidate(files, sets, io);
+  const config = await loadAndValidate(files, sets, io);
   if (!config) return 1;
   const logger = createLogger(config.service.telemetry.logs.level);
-  const reread = (): Reread => {
-    const { config, issues } = check(files, sets);
+  const reread = async (): Promise<Reread> => {
+    const { config, issues } = await check(files, sets);
     for (const issue of issues) logger[issue.severity === 'error' ? 'error' : 'warn'](formatIssue(issue));
     return { config, errors: issues.filter((i) => i.severity === 'error').map(formatIssue) };
   };
@@ -183,7 +183,7 @@ export type Servable = Pick<Service, 'start' | 'reload' | 'rejectConfig' | 'shut
  * change of a `watched` file does the same); a config with errors is reported and the old one
  * keeps running. Reloads run one at a time: requests arriving meanwhile make one more.
  */
-export async function serve(service: Servable, reread: () => Reread, logger: Logger, signals: NodeJS.EventEmitter = process, watched: readonly string[] = []): Promise<number> {
+export async function serve(service: Servable, reread: () => Reread | Promise<Reread>, logger: Logger, signals: NodeJS.EventEmitter = process, watched: readonly string[] = []): Promise<number> {
   let started = false;
   let reloadRequested = false;
   let reloading = false;
@@ -196,7 +196,9 @@ export async function serve(service: Servable, reread: () => Reread, logger: Log
     try {
       do {
         reloadRequested = false;
-        const next = reread();
+        const next = await reread();
+        // A stop that came while the config was read wins: a stopping service is not rebuilt.
+        if (stopSignals > 0) break;
         if (next.config) {
           await service.reload(next.config);
         } else {

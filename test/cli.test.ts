@@ -98,6 +98,27 @@ test('the rules validate --print-rules prints pass real promtool check rules', {
   assert.match(check.stdout, /SUCCESS: 13 rules found/);
 });
 
+test('run: a SIGTERM right behind a SIGHUP wins: the stopping service is not rebuilt', async () => {
+  const signals = new EventEmitter();
+  const calls: string[] = [];
+  const service = {
+    start: async () => {},
+    reload: async () => {
+      calls.push('reload');
+      return { successful: true, kept: [], rebuilt: [], started: [], stopped: [], reloaded: [], needsRestart: [], errors: [] };
+    },
+    rejectConfig: () => void calls.push('reject'),
+    shutdown: async () => void calls.push('shutdown'),
+  };
+  const running = serve(service, async () => ({ config: {} as ServiceConfig, errors: [] }), createLogger('silent'), signals);
+  await waitUntil(() => signals.listenerCount('SIGHUP') === 1, 5000, () => 'handlers installed');
+  await new Promise((r) => setImmediate(r));
+  signals.emit('SIGHUP');
+  signals.emit('SIGTERM');
+  assert.equal(await running, 0);
+  assert.deepEqual(calls, ['shutdown']);
+});
+
 test('run: a SIGHUP while the service starts reloads once start resolved, never before; handlers go with the service', async () => {
   const signals = new EventEmitter();
   const calls: string[] = [];
@@ -117,6 +138,7 @@ test('run: a SIGHUP while the service starts reloads once start resolved, never 
   finishStart();
   await waitUntil(() => calls.length > 0, 5000, () => 'the held reload');
   signals.emit('SIGHUP');
+  await waitUntil(() => calls.length > 1, 5000, () => 'the second reload');
   signals.emit('SIGTERM');
   assert.equal(await running, 0);
   assert.deepEqual(calls, ['reload', 'reload', 'shutdown']);

@@ -67,6 +67,7 @@ function validateSection<K extends ComponentKind>(
   kind: K,
   value: unknown,
   factories: readonly Factory[],
+  known: readonly { kind: ComponentKind; type: string }[],
   ctx: ValidationContext,
 ): SectionResult<K> {
   const result: SectionResult<K> = { components: new Map(), written: new Set() };
@@ -86,8 +87,8 @@ function validateSection<K extends ComponentKind>(
     const type = id.split('/')[0]!;
     const factory = ofKind.find((f) => f.type === type);
     if (!factory) {
-      const known = ofKind.map((f) => f.type).join(', ');
-      reportAtKey(ctx, [section, id], `unknown ${kind} type "${type}" (known ${kind} types: ${known || 'none'})`);
+      const types = known.filter((k) => k.kind === kind).map((k) => k.type).join(', ');
+      reportAtKey(ctx, [section, id], `unknown ${kind} type "${type}" (known ${kind} types: ${types || 'none'})`);
       continue;
     }
     // `id:` with nothing after it means "all defaults"; parsing an empty map (rather than the
@@ -434,12 +435,16 @@ function checkQueueStorage(sections: Sections, enabled: readonly string[], ctx: 
   }
 }
 
-export function validateConfig(raw: RawConfig, factories: readonly Factory[]): ValidationResult {
+/**
+ * Validates against `factories`, which need only be those of the types the config names (see
+ * components.ts); `known` lists every type there is, for the message about an unknown one.
+ */
+export function validateConfig(raw: RawConfig, factories: readonly Factory[], known: readonly { kind: ComponentKind; type: string }[] = factories): ValidationResult {
   const ctx: ValidationContext = { issues: [], locate: raw.locate, locateKey: raw.locateKey };
   for (const key of Object.keys(raw.value)) {
     if (!TOP_LEVEL_KEYS.includes(key)) reportAtKey(ctx, [key], `unknown top-level key "${key}" (expected one of: ${TOP_LEVEL_KEYS.join(', ')})`);
   }
-  const section = <T extends Section>(name: T) => validateSection(name, KIND_OF[name], raw.value[name], factories, ctx);
+  const section = <T extends Section>(name: T) => validateSection(name, KIND_OF[name], raw.value[name], factories, known, ctx);
   const sections: Sections = {
     receivers: section('receivers'),
     processors: section('processors'),

@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { formatIssue, validateConfig } from '../../src/config/validate.js';
-import { factories } from '../../src/components.js';
+import { allFactories } from '../../src/components.js';
 import { Service } from '../../src/service/service.js';
 import type { ServiceConfig } from '../../src/config/types.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import type { OtlpReceiver } from '../../src/receivers/otlp/factory.js';
+
+const factories = await allFactories();
 
 export function writeTempConfig(yaml: string, name = 'config.yaml'): string {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-test-'));

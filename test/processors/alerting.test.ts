@@ -18,10 +18,12 @@ import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/telemetry.js';
 import { loadConfig } from '../../src/config/load.js';
 import { formatIssue, validateConfig } from '../../src/config/validate.js';
-import { factories } from '../../src/components.js';
+import { allFactories } from '../../src/components.js';
 import { labelsToRecord } from '../../src/alerting/labels.js';
 import { startService } from '../helpers/service.js';
 import { alertingServiceYaml } from '../helpers/alerting-config.js';
+
+const factories = await allFactories();
 
 const ns = (ms: number) => Long.fromNumber(ms, true).multiply(1_000_000);
 const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });

@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/load.js';
 import { formatIssue, validateConfig } from '../../src/config/validate.js';
 import type { ServiceConfig } from '../../src/config/types.js';
-import { factories } from '../../src/components.js';
+import { allFactories } from '../../src/components.js';
 import { ComponentGraph, GraphCycleError, reusableComponents } from '../../src/service/graph.js';
 import { writeTempConfig } from '../helpers/service.js';
+
+const factories = await allFactories();
 
 function configOf(yaml: string): ServiceConfig {
   const loaded = loadConfig([writeTempConfig(yaml)], []);

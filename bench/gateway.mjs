@@ -1,19 +1,23 @@
-// The gateway through a real sluice process: OTLP/gRPC in → batch → OTLP/gRPC out to a sink.
-// The driver holds the load generator and the sink (so send and receive times share a clock);
-// sluice runs as a child, one per scenario, with the exporter's queue set up as the scenario says.
+// The gateway through a real sluice process: OTLP (gRPC or HTTP/protobuf) in → pipeline → OTLP/gRPC
+// out to a sink. The driver holds the load generator and the sink (so send and receive times share
+// a clock); sluice runs as a child, one per scenario, configured as the scenario says.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { ITEMS_PER_REQUEST, sdkRequests } from './sdk-requests.mjs';
 
-export const SPANS_PER_REQUEST = 100;
+export { ITEMS_PER_REQUEST };
 const WARMUP_SECONDS = 2;
-// The first span of every request has an id starting with these bytes and ending in the request's
-// number, so the sink can pair each request's receipt with its own send time.
+// The first span of every traces request gets an id starting with these bytes and ending in the
+// request's number, so the sink can pair each request's receipt with its own send time.
 const TRACKED = Buffer.from([0xb3, 0x4c, 0x5e, 0x1c]);
+const SIGNALS = ['traces', 'metrics', 'logs'];
 
 /** How the exporter's queue answers clients, as a user would configure it. */
 export const QUEUES = {
@@ -34,167 +38,157 @@ function freePort() {
   });
 }
 
-/** A realistic request: 100 server spans with ten attributes each under one resource of ten. */
-function buildRequest() {
-  const attr = (key, value) => ({ key, value: typeof value === 'number' ? { intValue: value } : { stringValue: value } });
-  const resource = {
-    attributes: [
-      attr('service.name', 'checkout'),
-      attr('service.namespace', 'shop'),
-      attr('service.version', '1.42.0'),
-      attr('service.instance.id', 'checkout-7d9f8-abcde'),
-      attr('host.name', 'node-17.eu-west-1'),
-      attr('cloud.provider', 'aws'),
-      attr('cloud.region', 'eu-west-1'),
-      attr('k8s.namespace.name', 'prod'),
-      attr('k8s.pod.name', 'checkout-7d9f8-abcde'),
-      attr('telemetry.sdk.language', 'nodejs'),
-    ],
-  };
-  const spans = [];
-  const now = BigInt(Date.now()) * 1_000_000n;
-  for (let i = 0; i < SPANS_PER_REQUEST; i++) {
-    const traceId = Buffer.alloc(16, 0x11);
-    traceId.writeUInt32BE(Math.floor(i / 10), 12);
-    const spanId = Buffer.alloc(8);
-    if (i === 0) TRACKED.copy(spanId);
-    else spanId.writeUInt32BE(i, 4);
-    spans.push({
-      traceId,
-      spanId,
-      name: 'GET /api/cart/{id}',
-      kind: 2,
-      startTimeUnixNano: (now + BigInt(i)).toString(),
-      endTimeUnixNano: (now + BigInt(i) + 1_500_000n).toString(),
-      attributes: [
-        attr('http.request.method', 'GET'),
-        attr('http.route', '/api/cart/{id}'),
-        attr('http.response.status_code', 200),
-        attr('url.scheme', 'https'),
-        attr('server.address', 'shop.example.com'),
-        attr('server.port', 443),
-        attr('user_agent.original', 'Mozilla/5.0 (X11; Linux x86_64)'),
-        attr('client.address', '10.1.2.3'),
-        attr('network.protocol.version', '1.1'),
-        attr('app.cart.items', i % 7),
-      ],
-      events: [],
-      links: [],
-      status: { code: 1 },
-    });
-  }
-  return { resourceSpans: [{ resource, scopeSpans: [{ scope: { name: 'bench', version: '1.0.0' }, spans }] }] };
-}
-
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function peakRssMiB(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+const statusMiB = (pid, field) => {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
+};
+/** High-water resident memory. */
+const peakRssMiB = (pid) => statusMiB(pid, 'VmHWM');
+const rssMiB = (pid) => statusMiB(pid, 'VmRSS');
 
 export function percentile(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
 }
 
-/**
- * Counts the spans of an encoded TracesData and hands each span id to `onSpanId`, skipping all
- * else: the sink shares the driver's event loop with the client, so it must not stall it decoding
- * whole batches, or the client's acks would be measured late.
- */
-function scanSpans(bytes, onSpanId) {
-  const r = protobuf.Reader.create(bytes);
-  let spans = 0;
-  // Walks into field `field` (length-delimited) of each message level: TracesData.resource_spans (1),
-  // ResourceSpans.scope_spans (2), ScopeSpans.spans (2); in a Span, span_id is field 2.
-  const within = (end, field, inner) => {
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag >>> 3 === field && (tag & 7) === 2) {
-        const len = r.uint32();
-        inner(r.pos + len);
-      } else r.skipType(tag & 7);
-    }
-  };
-  within(r.len, 1, (rsEnd) =>
-    within(rsEnd, 2, (ssEnd) =>
-      within(ssEnd, 2, (spanEnd) => {
-        spans++;
-        while (r.pos < spanEnd) {
-          const tag = r.uint32();
-          if (tag >>> 3 === 2 && (tag & 7) === 2) {
-            onSpanId(r.bytes());
-            break;
-          }
-          r.skipType(tag & 7);
-        }
-        r.pos = spanEnd;
-      }),
-    ),
-  );
-  return spans;
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The bench's fixed parts: the encoded request, the sink (started once, counters reset per run)
- * and a client for any gRPC endpoint. `close()` stops the sink.
+ * Counts the items of an encoded Export request, skipping all else (the sink shares the driver's
+ * event loop with the client, so it must not stall it decoding whole batches, or the client's acks
+ * would be measured late). `path` is the length-delimited fields down to an item, a set of field
+ * numbers per level; `onItem` may read inside each item (it gets the reader and the item's end).
+ */
+function countItems(bytes, path, onItem) {
+  const r = protobuf.Reader.create(bytes);
+  let items = 0;
+  const walk = (end, depth) => {
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (path[depth].includes(tag >>> 3) && (tag & 7) === 2) {
+        const inner = r.uint32() + r.pos;
+        if (depth === path.length - 1) {
+          items++;
+          onItem?.(r, inner);
+          r.pos = inner;
+        } else walk(inner, depth + 1);
+      } else r.skipType(tag & 7);
+    }
+  };
+  walk(r.len, 0);
+  return items;
+}
+
+// resource_spans / scope_spans / spans; resource_logs / scope_logs / log_records; resource_metrics /
+// scope_metrics / metrics / (gauge | sum | histogram | exponential_histogram | summary) / data_points.
+const ITEM_PATHS = { traces: [[1], [2], [2]], logs: [[1], [2], [2]], metrics: [[1], [2], [2], [5, 7, 9, 10, 11], [1]] };
+
+function spawnChild(args, dir) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: dir });
+  const kill = () => child.exitCode === null && child.kill('SIGKILL');
+  process.on('exit', kill);
+  const state = { died: null };
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((state.died = signal ?? `code ${code}`))));
+  return {
+    child,
+    state,
+    async stop() {
+      process.off('exit', kill);
+      if (state.died === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+/**
+ * The bench's fixed parts: SDK-serialized requests, the sink (started once, counters reset per
+ * run), clients for gRPC and HTTP, and the floors measured on this machine in the same run.
  */
 export async function gatewayBench(root) {
   const { otlpCodecs } = await import(join(root, 'dist/src/codec/otlp-proto.js'));
   const { exportServiceDefinition, exportMethodPath, rawBytes } = await import(join(root, 'dist/src/codec/otlp-grpc.js'));
+  const requests = await sdkRequests();
 
-  // Encoded once; each request is a copy with its number patched into the tracked span id, which
-  // costs a memcpy instead of an encode in the driver.
-  const template = Buffer.from(otlpCodecs.traces.encode(buildRequest()));
-  const idOffset = template.indexOf(TRACKED) + TRACKED.length;
-  if (idOffset < TRACKED.length || template.indexOf(TRACKED, idOffset) !== -1) throw new Error('tracked span id not unique in the encoded request');
-  const requestBody = (id) => {
+  // Each traces request is a copy of the SDK's encoding with its number patched into the first
+  // span's id, which costs a memcpy instead of an encode in the driver.
+  const template = requests.traces.bytes;
+  const idAt = template.indexOf(requests.traces.firstSpanId);
+  if (idAt < 0 || template.indexOf(requests.traces.firstSpanId, idAt + 1) !== -1) throw new Error('first span id not unique in the encoded request');
+  TRACKED.copy(template, idAt);
+  const bodyOf = (signal, id) => {
+    if (signal !== 'traces') return requests[signal].bytes;
     const body = Buffer.allocUnsafe(template.length);
     template.copy(body);
-    body.writeUInt32BE(id, idOffset);
+    body.writeUInt32BE(id, idAt + TRACKED.length);
     return body;
   };
 
-  // Sink: counts spans and records when each request id arrives.
-  const run = { sent: new Map(), latencies: [], received: 0 };
+  // Sink: counts items and records when each tracked request arrives.
+  const run = { signal: 'traces', sent: new Map(), latencies: [], received: 0 };
   const sinkPort = await freePort();
   const sink = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  sink.addService(exportServiceDefinition('traces'), {
-    Export: (call, callback) => {
-      const at = process.hrtime.bigint();
-      run.received += scanSpans(call.request, (s) => {
+  for (const signal of SIGNALS) {
+    sink.addService(exportServiceDefinition(signal), {
+      Export: (call, callback) => {
+        const at = process.hrtime.bigint();
+        // Only the signal under test counts (spanmetrics sends metrics alongside traces).
+        if (signal === run.signal) run.received += countItems(call.request, ITEM_PATHS[signal], signal === 'traces' ? (r, end) => trackSpan(r, end, at) : undefined);
+        callback(null, Buffer.alloc(0));
+      },
+    });
+  }
+  const trackSpan = (r, end, at) => {
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (tag >>> 3 === 2 && (tag & 7) === 2) {
+        const s = r.bytes();
         if (s[0] !== TRACKED[0] || s[1] !== TRACKED[1] || s[2] !== TRACKED[2] || s[3] !== TRACKED[3]) return;
-        const id = s[4] * 0x1000000 + (s[5] << 16) + (s[6] << 8) + s[7];
-        const t = run.sent.get(id);
+        const t = run.sent.get(s.readUInt32BE(4));
         if (t !== undefined) {
           run.latencies.push(Number(at - t) / 1e6);
-          run.sent.delete(id);
+          run.sent.delete(s.readUInt32BE(4));
         }
-      });
-      callback(null, Buffer.alloc(0));
-    },
-  });
+        return;
+      }
+      r.skipType(tag & 7);
+    }
+  };
   await new Promise((resolve, reject) => sink.bindAsync(`127.0.0.1:${sinkPort}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
 
-  const connect = (port) => {
-    const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
-    const exportOnce = (body) =>
-      new Promise((resolve) => client.makeUnaryRequest(exportMethodPath('traces'), rawBytes, rawBytes, body, (err) => resolve(err)));
-    return { client, exportOnce };
+  /** A client of one endpoint; `send(body)` resolves with an error or undefined once answered. */
+  const connect = (transport, port, signal) => {
+    if (transport === 'grpc') {
+      const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+      const method = exportMethodPath(signal);
+      return { send: (body) => new Promise((resolve) => client.makeUnaryRequest(method, rawBytes, rawBytes, body, (err) => resolve(err))), close: () => client.close() };
+    }
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    const send = (body) =>
+      new Promise((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port, path: `/v1/${signal}`, method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
+          res.resume();
+          res.once('end', () => resolve(res.statusCode === 200 ? undefined : new Error(`HTTP ${res.statusCode}`)));
+        });
+        req.once('error', resolve);
+        req.end(body);
+      });
+    return { send, close: () => agent.destroy() };
   };
 
   let nextId = 0;
   /**
    * Sends for `seconds`, either closed-loop with `inFlight` requests outstanding, or open-loop at
-   * `spansPerSecond` (a request every 1000/rate·100 ms whatever the answers take, so a slow answer
+   * `itemsPerSecond` (a request every 1000/rate·100 ms whatever the answers take, so a slow answer
    * cannot hide behind a late send). Then waits (bounded) for the sink to have everything.
    */
-  async function load(exportOnce, { seconds, inFlight, spansPerSecond, alive = () => true }) {
+  async function load(send, signal, { seconds, inFlight, itemsPerSecond, alive = () => true }) {
+    run.signal = signal;
     run.sent.clear();
     run.latencies = [];
     run.received = 0;
@@ -204,8 +198,8 @@ export async function gatewayBench(root) {
     const sendOne = async () => {
       const id = nextId++;
       const t = process.hrtime.bigint();
-      run.sent.set(id, t);
-      if (await exportOnce(requestBody(id))) {
+      if (signal === 'traces') run.sent.set(id, t);
+      if (await send(bodyOf(signal, id))) {
         refused++;
         run.sent.delete(id);
       } else {
@@ -221,7 +215,7 @@ export async function gatewayBench(root) {
       };
       await Promise.all(Array.from({ length: inFlight }, worker));
     } else {
-      const intervalNs = BigInt(Math.round((1e9 * SPANS_PER_REQUEST) / spansPerSecond));
+      const intervalNs = BigInt(Math.round((1e9 * ITEMS_PER_REQUEST) / itemsPerSecond));
       const pending = new Set();
       let due = started;
       while (Date.now() < stopAt && alive()) {
@@ -235,104 +229,116 @@ export async function gatewayBench(root) {
       }
       await Promise.all(pending);
     }
-    const sendWall = Number(process.hrtime.bigint() - started) / 1e9;
-    const expected = accepted * SPANS_PER_REQUEST;
+    const expected = accepted * ITEMS_PER_REQUEST;
     const drainBy = Date.now() + 10_000;
     while (run.received < expected && Date.now() < drainBy && alive()) await sleep(20);
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
     roundTrips.sort((a, b) => a - b);
     const latencies = [...run.latencies].sort((a, b) => a - b);
-    return { sent: expected, received: run.received, refused, wall, sendWall, roundTrips, latencies };
+    return { sent: expected, received: run.received, refused, wall, roundTrips, latencies };
   }
 
-  /** Starts sluice with the queue `mode`, runs the load, stops sluice; figures of the run. */
-  async function throughSluice(mode, loadSpec, { batchTimeout = '200ms', profile = false } = {}) {
-    const queue = QUEUES[mode];
-    const sluicePort = await freePort();
+  /** Runs the load through a child process listening on `port` (warm-up first); figures of the run with its CPU and RSS. */
+  async function throughChild(proc, transport, port, signal, loadSpec) {
+    const { send, close } = connect(transport, port, signal);
+    const alive = () => proc.state.died === null;
+    try {
+      const readyBy = Date.now() + 20_000;
+      for (;;) {
+        const err = await send(Buffer.alloc(0));
+        if (!err) break;
+        if (Date.now() > readyBy || !alive()) throw new Error(`the process under test did not start: ${err.message}`);
+        await sleep(100);
+      }
+      const idleRss = rssMiB(proc.child.pid);
+      // Connections, JIT and the heap settle first: the figures are of the steady state.
+      await load(send, signal, { ...loadSpec, seconds: WARMUP_SECONDS, alive });
+      const cpu0 = cpuSeconds(proc.child.pid);
+      const r = await load(send, signal, { ...loadSpec, alive });
+      if (!alive()) throw new Error(`the process under test exited during the run (${proc.state.died})`);
+      if (r.received === 0) throw new Error('the sink received nothing');
+      return { ...r, cpu: cpuSeconds(proc.child.pid) - cpu0, rss: peakRssMiB(proc.child.pid), idleRss };
+    } finally {
+      close();
+      await proc.stop();
+    }
+  }
+
+  /**
+   * Starts sluice, runs the load, stops sluice. `queue` is a QUEUES key; `pipeline` is `batch`
+   * (batch → otlp) or `stateful` (tail_sampling → batch → otlp, and spanmetrics into a metrics
+   * pipeline to the same sink) for traces.
+   */
+  async function throughSluice(loadSpec, { queue = 'memory', signal = 'traces', transport = 'grpc', pipeline = 'batch', batchTimeout = '200ms', profile = false } = {}) {
+    const q = QUEUES[queue];
+    const port = await freePort();
     const metricsPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
     const config = join(dir, 'bench.yaml');
-    const extension = queue.storage ? `extensions:\n  file_storage: { directory: "${join(dir, 'queue')}", create_directory: true, ${queue.storage} }\n` : '';
+    const extension = q.storage ? `extensions:\n  file_storage: { directory: "${join(dir, 'queue')}", create_directory: true, ${q.storage} }\n` : '';
+    const stateful = pipeline === 'stateful';
     writeFileSync(
       config,
       `${extension}receivers:
   otlp:
     protocols:
-      grpc: { endpoint: "127.0.0.1:${sluicePort}", max_recv_msg_size_mib: 16 }
+      ${transport === 'grpc' ? `grpc: { endpoint: "127.0.0.1:${port}", max_recv_msg_size_mib: 16 }` : `http: { endpoint: "127.0.0.1:${port}" }`}
 processors:
   batch: { send_batch_size: 8192, timeout: ${batchTimeout} }
-exporters:
+${stateful ? '  tail_sampling: { decision_wait: 1s, num_traces: 50000, policies: [{ name: all, type: always_sample }] }\n' : ''}exporters:
   otlp:
     endpoint: "127.0.0.1:${sinkPort}"
     tls: { insecure: true }
     compression: none
-    sending_queue: { queue_size: 1000, num_consumers: 4${queue.sendingQueue ? `, ${queue.sendingQueue}` : ''} }
-service:
-${queue.storage ? '  extensions: [file_storage]\n' : ''}  telemetry:
+    sending_queue: { queue_size: 1000, num_consumers: 4${q.sendingQueue ? `, ${q.sendingQueue}` : ''} }
+${stateful ? 'connectors:\n  spanmetrics: {}\n' : ''}service:
+${q.storage ? '  extensions: [file_storage]\n' : ''}  telemetry:
     logs: { level: warn }
     metrics: { address: "127.0.0.1:${metricsPort}" }
   pipelines:
-    traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-`,
+    ${signal}: { receivers: [otlp], processors: [${stateful ? 'tail_sampling, batch' : 'batch'}], exporters: [otlp${stateful ? ', spanmetrics' : ''}] }
+${stateful ? '    metrics/spanmetrics: { receivers: [spanmetrics], processors: [batch], exporters: [otlp] }\n' : ''}`,
     );
-    const profileArgs = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
-    const child = spawn(process.execPath, [...profileArgs, join(root, 'dist/src/cli.js'), 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
-    const kill = () => child.exitCode === null && child.kill('SIGKILL');
-    process.on('exit', kill);
-    let died = null;
-    const childExited = new Promise((resolve) => child.once('exit', (code, signal) => resolve((died = signal ?? `code ${code}`))));
-    const { client, exportOnce } = connect(sluicePort);
+    const flags = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+    const proc = spawnChild([...flags, join(root, 'dist/src/cli.js'), 'run', '--config', config], dir);
     try {
-      const readyBy = Date.now() + 20_000;
-      for (;;) {
-        const err = await exportOnce(Buffer.alloc(0));
-        if (!err) break;
-        if (Date.now() > readyBy || died !== null) throw new Error(`sluice did not start: ${err.message}`);
-        await sleep(100);
-      }
-      // Connections, JIT and the heap settle first: the figures are of the steady state.
-      await load(exportOnce, { ...loadSpec, seconds: WARMUP_SECONDS, alive: () => died === null });
-      const cpu0 = cpuSeconds(child.pid);
-      const r = await load(exportOnce, { ...loadSpec, alive: () => died === null });
-      if (died !== null) throw new Error(`sluice exited during the run (${died})`);
-      if (r.received === 0) throw new Error('the sink received nothing');
-      const cpu = cpuSeconds(child.pid) - cpu0;
-      return { ...r, cpu, rss: peakRssMiB(child.pid), profileDir: profile ? dir : undefined };
+      return { ...(await throughChild(proc, transport, port, signal, loadSpec)), profileDir: profile ? dir : undefined };
     } finally {
-      client.close();
-      process.off('exit', kill);
-      if (died === null) {
-        child.kill('SIGTERM');
-        await childExited;
-      }
       if (!profile) rmSync(dir, { recursive: true, force: true });
     }
   }
 
+  /** The floor of any gateway on grpc-js: a grpc-js server handing each request's bytes to a grpc-js client, nothing decoded. */
+  async function throughForwarder(loadSpec) {
+    const port = await freePort();
+    const proc = spawnChild([fileURLToPath(new URL('grpc-forwarder.mjs', import.meta.url)), String(port), String(sinkPort)], tmpdir());
+    return throughChild(proc, 'grpc', port, 'traces', loadSpec);
+  }
+
   /** The same load sent straight to the sink: the floor of a client's round trip on this machine. */
   async function direct(loadSpec) {
-    const { client, exportOnce } = connect(sinkPort);
+    const { send, close } = connect('grpc', sinkPort, 'traces');
     try {
-      await load(exportOnce, { ...loadSpec, seconds: WARMUP_SECONDS });
-      return await load(exportOnce, loadSpec);
+      await load(send, 'traces', { ...loadSpec, seconds: WARMUP_SECONDS });
+      return await load(send, 'traces', loadSpec);
     } finally {
-      client.close();
+      close();
     }
   }
 
-  /** What protobufjs alone does with the same payload, on this machine, now. */
+  /** What protobufjs alone does with the same traces request, on this machine, now. */
   function codecBaseline(seconds) {
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    let spans = 0;
+    let items = 0;
     while (Number(process.hrtime.bigint() - t0) / 1e9 < seconds) {
       otlpCodecs.traces.encode(otlpCodecs.traces.decode(template));
-      spans += SPANS_PER_REQUEST;
+      items += ITEMS_PER_REQUEST;
     }
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
-    return { spansPerSecond: spans / wall, cpuMicrosPerSpan: (cpu.user + cpu.system) / spans };
+    return { itemsPerSecond: items / wall, cpuMicrosPerItem: (cpu.user + cpu.system) / items };
   }
 
-  return { throughSluice, direct, codecBaseline, close: () => sink.forceShutdown() };
+  return { throughSluice, throughForwarder, direct, codecBaseline, close: () => sink.forceShutdown() };
 }

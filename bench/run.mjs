@@ -3,7 +3,7 @@
 // same run, because these machines are noisy.
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { gatewayBench, percentile, QUEUES, SPANS_PER_REQUEST } from './gateway.mjs';
+import { gatewayBench, percentile, QUEUES, ITEMS_PER_REQUEST } from './gateway.mjs';
 import { benchExporterRate, SCENARIOS } from './exporter-rate.mjs';
 import { benchTailSampling } from './tail-sampling.mjs';
 import { benchCardinality } from './cardinality.mjs';
@@ -16,55 +16,74 @@ const IN_FLIGHT = (process.env.BENCH_IN_FLIGHT ?? '1,8,64').split(',').map(Numbe
 const BATCH_TIMEOUT = process.env.BENCH_BATCH_TIMEOUT ?? '200ms';
 const MODES = (process.env.BENCH_QUEUES ?? Object.keys(QUEUES).join(',')).split(',').filter((m) => m in QUEUES);
 
-const row = (name, value) => console.log(`${name.padEnd(46)} ${value}`);
+const row = (name, value) => console.log(`${name.padEnd(50)} ${value}`);
 const ms = (sorted) => `${percentile(sorted, 0.5).toFixed(1)} / ${percentile(sorted, 0.99).toFixed(1)}`;
+const perCpuSecond = (r) => r.received / r.cpu;
 
 async function main() {
   // Default signal deaths skip 'exit' handlers; route them through process.exit so children go too.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => process.exit(130));
   const bench = await gatewayBench(ROOT);
   const base = bench.codecBaseline(3);
-  console.log(`sluice bench: node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), ${SPANS_PER_REQUEST} spans/request, batch timeout ${BATCH_TIMEOUT}`);
-  row('baseline: protobufjs decode+encode (spans/s)', base.spansPerSecond.toFixed(0));
-  row('baseline: CPU µs per span', base.cpuMicrosPerSpan.toFixed(2));
+  console.log(`sluice bench: node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? 'unknown'}), OTLP requests of ${ITEMS_PER_REQUEST} items serialized by the OpenTelemetry JS SDK, batch timeout ${BATCH_TIMEOUT}`);
+  row('baseline: protobufjs decode+encode (spans/s)', base.itemsPerSecond.toFixed(0));
+  row('baseline: CPU µs per span', base.cpuMicrosPerItem.toFixed(2));
 
-  const paced = { seconds: SECONDS, spansPerSecond: RATE };
+  const paced = { seconds: SECONDS, itemsPerSecond: RATE };
   const floor = await bench.direct(paced);
   const floorP99 = percentile(floor.roundTrips, 0.99);
+  const report = (r, { acks = true } = {}) => {
+    row('    items sent / received', `${r.sent} / ${r.received} (${r.refused} requests refused)`);
+    if (acks) row('    client ack p50 / p99 (ms)', ms(r.roundTrips));
+    if (r.latencies.length) row('    delivered to the sink p50 / p99 (ms)', ms(r.latencies));
+    row('    sluice CPU (cores)', (r.cpu / r.wall).toFixed(3));
+    row('    sluice RSS idle / peak (MiB)', `${r.idleRss.toFixed(1)} / ${r.rss.toFixed(1)}`);
+    if (acks) row('    ratio: ack p99 / floor p99', (percentile(r.roundTrips, 0.99) / floorP99).toFixed(1));
+    row('    ratio: CPU per item / baseline', ((r.cpu * 1e6) / r.received / base.cpuMicrosPerItem).toFixed(2));
+  };
+
   console.log(`\nOTLP/gRPC → batch → OTLP/gRPC at ${RATE.toLocaleString('en')} spans/s, open loop, ${SECONDS} s per queue`);
   row('floor: client straight to the sink, ack p50 / p99 (ms)', ms(floor.roundTrips));
-  for (const mode of MODES) {
-    const r = await bench.throughSluice(mode, paced, { batchTimeout: BATCH_TIMEOUT });
-    const cpuMicrosPerSpan = (r.cpu * 1e6) / r.received;
-    console.log(`  ${QUEUES[mode].title}`);
-    row('    spans sent / received', `${r.sent} / ${r.received} (${r.refused} requests refused)`);
-    row('    client ack p50 / p99 (ms)', ms(r.roundTrips));
-    row('    delivered to the sink p50 / p99 (ms)', ms(r.latencies));
-    row('    sluice CPU (cores)', (r.cpu / r.wall).toFixed(3));
-    row('    sluice peak RSS (MiB)', r.rss.toFixed(1));
-    row('    ratio: ack p99 / floor p99', (percentile(r.roundTrips, 0.99) / floorP99).toFixed(1));
-    row('    ratio: CPU per span / baseline', (cpuMicrosPerSpan / base.cpuMicrosPerSpan).toFixed(2));
+  for (const queue of MODES) {
+    console.log(`  ${QUEUES[queue].title}`);
+    report(await bench.throughSluice(paced, { queue, batchTimeout: BATCH_TIMEOUT }));
   }
 
-  console.log(`\nsaturation: closed loop, memory queue, ${SECONDS} s per in-flight count`);
+  console.log(`\nmore workloads at ${RATE.toLocaleString('en')} items/s, memory queue`);
+  const workloads = [
+    ['traces over OTLP/HTTP (protobuf) → batch → OTLP/gRPC', { transport: 'http' }],
+    ['metrics (sum points) over OTLP/gRPC → batch → OTLP/gRPC', { signal: 'metrics' }],
+    ['logs over OTLP/gRPC → batch → OTLP/gRPC', { signal: 'logs' }],
+    ['traces → tail_sampling → batch → OTLP/gRPC, and spanmetrics', { pipeline: 'stateful' }],
+  ];
+  for (const [title, options] of workloads) {
+    console.log(`  ${title}`);
+    report(await bench.throughSluice(paced, { ...options, batchTimeout: BATCH_TIMEOUT }));
+  }
+
+  const saturatedFor = Math.max(...IN_FLIGHT);
+  console.log(`\nsaturation: closed loop, memory queue, ${SECONDS} s per run`);
+  const forwarder = await bench.throughForwarder({ seconds: SECONDS, inFlight: saturatedFor });
+  row(`floor: grpc-js forwarding bytes, ${saturatedFor} in flight (spans per CPU-second)`, perCpuSecond(forwarder).toFixed(0));
   const saturated = [];
   for (const inFlight of IN_FLIGHT) {
-    const r = await bench.throughSluice('memory', { seconds: SECONDS, inFlight }, { batchTimeout: BATCH_TIMEOUT, profile: Boolean(process.env.BENCH_PROFILE) && inFlight === IN_FLIGHT.at(-1) });
-    const spansPerSecond = r.received / r.wall;
-    saturated.push(spansPerSecond);
+    const profile = Boolean(process.env.BENCH_PROFILE) && inFlight === saturatedFor;
+    const r = await bench.throughSluice({ seconds: SECONDS, inFlight }, { batchTimeout: BATCH_TIMEOUT, profile });
+    saturated.push(r.received / r.wall);
     console.log(`  ${inFlight} requests in flight`);
-    row('    throughput through sluice (spans/s)', spansPerSecond.toFixed(0));
-    row('    spans sent / received', `${r.sent} / ${r.received} (${r.refused} requests refused)`);
-    row('    client ack p50 / p99 (ms)', ms(r.roundTrips));
-    row('    delivered to the sink p50 / p99 (ms)', ms(r.latencies));
-    row('    sluice CPU (cores)', (r.cpu / r.wall).toFixed(3));
-    row('    sluice CPU seconds per million spans', (r.cpu / (r.received / 1e6)).toFixed(2));
-    row('    sluice peak RSS (MiB)', r.rss.toFixed(1));
-    row('    ratio: throughput / baseline', (spansPerSecond / base.spansPerSecond).toFixed(3));
-    row('    ratio: CPU per span / baseline', ((r.cpu * 1e6) / r.received / base.cpuMicrosPerSpan).toFixed(2));
+    row('    throughput through sluice (spans/s)', (r.received / r.wall).toFixed(0));
+    row('    spans per sluice CPU-second', perCpuSecond(r).toFixed(0));
+    report(r);
+    row('    ratio: spans per CPU-second / grpc-js forwarding', (perCpuSecond(r) / perCpuSecond(forwarder)).toFixed(2));
     if (r.profileDir) row('    CPU profile of sluice written to', r.profileDir);
   }
   for (let i = 1; i < saturated.length; i++) row(`ratio: throughput at ${IN_FLIGHT[i]} / at ${IN_FLIGHT[i - 1]} in flight`, (saturated[i] / saturated[i - 1]).toFixed(2));
+  for (const [title, options] of [workloads[0], workloads[3]]) {
+    const r = await bench.throughSluice({ seconds: SECONDS, inFlight: saturatedFor }, { ...options, batchTimeout: BATCH_TIMEOUT });
+    console.log(`  ${title}, ${saturatedFor} in flight`);
+    row('    spans per sluice CPU-second', perCpuSecond(r).toFixed(0));
+    row('    ratio: spans per CPU-second / grpc-js forwarding', (perCpuSecond(r) / perCpuSecond(forwarder)).toFixed(2));
+  }
   bench.close();
 
   const ts = await benchTailSampling(ROOT);

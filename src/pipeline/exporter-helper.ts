@@ -262,7 +262,8 @@ class HelperExporter<S extends Signal, R> implements Exporter {
 
   private refuse(request: QueuedRequest<S>, envelope: Envelope, err: Error): void {
     this.telemetry.enqueueFailed(request.items);
-    envelope.nack(isRetryable(err) ? err : new RetryableError(`sending queue: ${err.message}`));
+    // A queue's own trouble (disk, I/O) may pass; data it can never take (unencodable) is refused for good.
+    envelope.nack(err instanceof PermanentError || isRetryable(err) ? err : new RetryableError(`sending queue: ${err.message}`));
   }
 
   /** Lets blocked clients in as far as the queue has room again. */

@@ -5,7 +5,7 @@ import type { Signal, SignalData } from '../pdata/types.js';
 import { otlpCodecs } from '../codec/otlp-proto.js';
 import type { EnvelopeContext, Settler } from './envelope.js';
 import type { PersistentQueue } from './queue-store.js';
-import { RetryableError } from './errors.js';
+import { PermanentError, RetryableError } from './errors.js';
 
 export type Sizer = 'requests' | 'items' | 'bytes';
 
@@ -156,7 +156,12 @@ export class PersistentSendingQueue<S extends Signal> implements SendingQueue<S>
 
   async offer(request: QueuedRequest<S>): Promise<void> {
     if (!this.fits(request)) throw new RetryableError('sending queue is full');
-    const payload = encodeQueuedRequest(this.signal, request);
+    let payload: Uint8Array;
+    try {
+      payload = encodeQueuedRequest(this.signal, request);
+    } catch (err) {
+      throw new PermanentError(`cannot encode ${this.signal} for the persistent queue: ${err instanceof Error ? err.message : String(err)}`);
+    }
     // The bound is checked on the encoded size, the one the store will hold.
     const entry = { records: 1, items: request.items, bytes: payload.length };
     this.pending.records += entry.records;

@@ -439,6 +439,31 @@ test('storage with an OTLP sender: requests read back are sent as the bytes stor
   await stop(batched);
 });
 
+test('storage: data that cannot be encoded is refused for good (the client would retry it forever), counted, and the queue goes on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-queue-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const storage = fileStorage(dir);
+  await storage.start();
+  const { exporter, sender, telemetry, clock } = setup({ sending_queue: { storage: 'file_storage' }, retry_on_failure: { enabled: false } }, undefined, { file_storage: storage });
+  await exporter.start();
+  const broken = envelope(2);
+  (broken.envelope.data as TracesData).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes = [null as never];
+  exporter.consume(broken.envelope);
+  const fine = envelope(3, undefined, 'ok');
+  exporter.consume(fine.envelope);
+  await waitUntil(() => broken.state !== 'pending' && fine.state === 'acked', 10_000, () => `broken ${broken.state}, fine ${fine.state}`);
+  assert.equal(broken.state, 'nacked');
+  assert.ok(broken.error instanceof PermanentError, `permanent, not retryable: ${broken.error?.message}`);
+  assert.match(broken.error.message, /cannot encode traces for the persistent queue/);
+  assert.equal(await exporterCounter(telemetry, 'otelcol_exporter_enqueue_failed_spans', 'otlp/q'), 2);
+  await waitUntil(() => sender.sends.length === 1, 10_000, () => `sent ${sender.sends.length}`);
+  assert.deepEqual(sender.sends[0]!.names, names('ok', 3));
+  const stopping = exporter.shutdown(clock.now() + 10);
+  clock.advance(10);
+  await stopping;
+  await storage.shutdown(0);
+});
+
 test('storage: an exporter naming an extension that is not a storage extension fails to start with a clear error', async () => {
   const notStorage: Extension = { start: async () => {}, shutdown: async () => {} };
   const { exporter } = setup({ sending_queue: { storage: 'health_check' } }, undefined, { health_check: notStorage });

@@ -23,6 +23,8 @@ function tempDir(): string {
 /** The node fs with every writev and datasync counted, and writes made to fail on demand. */
 class CountingFs implements StoreFs {
   writes = 0;
+  /** Writes that have completed (`writes` counts them as they start). */
+  written = 0;
   syncs = 0;
   /** When set, the next write puts half its first buffer on disk, reports that, and the one after throws this code. */
   failWith: string | undefined;
@@ -43,7 +45,9 @@ class CountingFs implements StoreFs {
           const half = buffers[0]!.subarray(0, Math.max(1, buffers[0]!.length >> 1));
           return file.writev([half], position);
         }
-        return file.writev(buffers, position);
+        const result = await file.writev(buffers, position);
+        this.written++;
+        return result;
       },
       datasync: async () => {
         this.syncs++;
@@ -204,7 +208,8 @@ test('acks with no append to go with are written on the scheduler a little later
   await clock.advance(100);
   assert.equal(fs.writes, writes, 'acks wait for an append or the flush');
   await clock.advance(100);
-  await waitUntil(() => fs.writes > writes, 5000, () => 'the ack write');
+  // Copied below once the write has completed, not merely started.
+  await waitUntil(() => fs.written > writes, 5000, () => 'the ack write');
   assert.equal(fs.writes, writes + 1);
 
   // Written means a crash now replays nothing.

@@ -27,6 +27,14 @@ export interface Envelope<S extends Signal = Signal> extends Settler {
   bytes: number;
   readonly context: EnvelopeContext;
   readonly settled: boolean;
+  /**
+   * `data` as the OTLP protobuf the receiver got, while nothing has changed it: an exporter that
+   * sends OTLP queues these bytes instead of encoding the data again. Only what is known to leave
+   * the data as it is passes it on (memory_limiter, batch for a request it sends whole, fan-outs to
+   * read-only branches); everything else builds envelopes without it, and the processor helper
+   * drops it behind any other processor.
+   */
+  otlp?: Uint8Array;
 }
 
 export const EMPTY_METADATA: ReadonlyMap<string, readonly string[]> = new Map();
@@ -44,6 +52,7 @@ class EnvelopeImpl<S extends Signal> implements Envelope<S> {
     public bytes: number,
     readonly context: EnvelopeContext,
     private readonly settler: Settler,
+    public otlp: Uint8Array | undefined,
   ) {}
 
   ack(): void {
@@ -66,8 +75,9 @@ export function createEnvelope<S extends Signal>(
   settler: Settler,
   bytes = 0,
   items = countItems(signal, data),
+  otlp?: Uint8Array,
 ): Envelope<S> {
-  return new EnvelopeImpl(signal, data, items, bytes, context, settler);
+  return new EnvelopeImpl(signal, data, items, bytes, context, settler, otlp);
 }
 
 /**
@@ -134,8 +144,9 @@ export function deriveEnvelope<S extends Signal>(
   data: SignalData[S],
   settler: Settler,
   bytes = 0,
+  otlp?: Uint8Array,
 ): Envelope<S> {
-  return createEnvelope(from.signal, data, from.context, settler, bytes);
+  return createEnvelope(from.signal, data, from.context, settler, bytes, undefined, otlp);
 }
 
 const contextKeys = new WeakMap<EnvelopeContext, string>();

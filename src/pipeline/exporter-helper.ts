@@ -145,6 +145,8 @@ class HelperExporter<S extends Signal, R> implements Exporter {
   private readonly telemetry: ExporterTelemetry;
   private queue: SendingQueue<S> | undefined;
   private readonly batcher: QueueBatcher<S, R> | undefined;
+  /** Whether a request's received OTLP encoding is kept with it (see Envelope.otlp). */
+  private readonly takesOtlp: boolean;
   /** Batches being sent (or waiting to retry); at most num_consumers with a queue. */
   private readonly inFlight = new Set<Batch<S, R>>();
   /** Offers to a persistent queue not yet durable: shutdown waits for them. */
@@ -179,6 +181,8 @@ class HelperExporter<S extends Signal, R> implements Exporter {
     const batch: QueueBatchConfig | undefined = q.batch ?? (this.answersAtEnqueue ? settings.queueBatch : undefined);
     if (q.enabled && batch) this.batcher = new QueueBatcher<S, R>(signal, batch, this.scheduler, () => this.dispatch(), this.pieceEncoder());
     if (q.enabled && !q.storage) this.useQueue(new MemorySendingQueue(q.queue_size, q.sizer, this.sendsOtlpAsIs() ? signal : undefined));
+    // A persistent queue stores OTLP whatever the sender; otherwise the bytes are of use only where they are sent as they are.
+    this.takesOtlp = q.enabled ? q.storage !== undefined || this.sendsOtlpAsIs() : this.sender.fromOtlp !== undefined;
   }
 
   private useQueue(queue: SendingQueue<S>): void {
@@ -201,7 +205,7 @@ class HelperExporter<S extends Signal, R> implements Exporter {
   }
 
   consume(envelope: Envelope): void {
-    const request: QueuedRequest<S> = { data: envelope.data as SignalData[S], context: envelope.context, items: envelope.items, bytes: envelope.bytes };
+    const request: QueuedRequest<S> = { data: envelope.data as SignalData[S], context: envelope.context, items: envelope.items, bytes: envelope.bytes, otlp: this.takesOtlp ? envelope.otlp : undefined };
     if (this.drain.started) {
       this.telemetry.enqueueFailed(request.items);
       envelope.nack(new RetryableError('exporter is shutting down'));
@@ -209,6 +213,7 @@ class HelperExporter<S extends Signal, R> implements Exporter {
     }
     if (!this.queue) {
       const batch: Batch<S, R> = { data: request.data, context: request.context, items: request.items, next: 0, refusedItems: 0, parts: [] };
+      if (request.otlp && this.sender.fromOtlp) batch.encoding = Promise.resolve([this.sender.fromOtlp(request.otlp)]);
       this.inFlight.add(batch);
       void this.export(batch, 'rejecting data').then((err) => {
         this.inFlight.delete(batch);

@@ -15,7 +15,8 @@ export function fanOut(consumers: readonly Consumer[]): Consumer {
       const join = new AckJoin(envelope);
       for (let i = 0; i < consumers.length; i++) {
         const data = clone[i] ? deepClone(envelope.data) : envelope.data;
-        const child = deriveEnvelope(envelope, data, join.retain(), envelope.bytes);
+        // The received encoding goes only where the data stays as it is.
+        const child = deriveEnvelope(envelope, data, join.retain(), envelope.bytes, consumers[i]!.mutates ? undefined : envelope.otlp);
         deliver(consumers[i]!, child);
       }
       join.release();

@@ -21,6 +21,8 @@ export interface Incoming<S extends Signal> {
   readonly context: EnvelopeContext;
   readonly items: number;
   readonly bytes: number;
+  /** The request's OTLP encoding as received, while its data is unchanged (see Envelope.otlp); for a processor that may send the request on whole. */
+  readonly otlp?: Uint8Array;
   /**
    * Takes over settling this request: for a processor that merges requests and answers them when
    * its output is answered (batch). Without it, the request is settled by what `process` returns.
@@ -35,7 +37,7 @@ export interface ProcessorOutput<S extends Signal> {
    * settles it (the held requests); without one, the data stands alone (its sources were
    * acknowledged when they were held), and a refusal is counted as dropped and logged.
    */
-  emit(data: SignalData[S], context: EnvelopeContext, settler?: Settler, bytes?: number, items?: number): void;
+  emit(data: SignalData[S], context: EnvelopeContext, settler?: Settler, bytes?: number, items?: number, otlp?: Uint8Array): void;
   /** Runs `task` every `intervalMs` on the scheduler; a throw is contained and logged. */
   every(intervalMs: number, task: () => void): Subscription;
 }
@@ -71,7 +73,7 @@ export function statelessProcessor<S extends Signal>(settings: CreateSettings, s
  * (memory_limiter): it only passes on, drops or refuses what it is given, so it needs no signal of its own.
  */
 export function anySignalOperator(settings: CreateSettings, process: ProcessFunction<Signal>): OperatorFunction<Envelope, Envelope> {
-  const runtime = new ProcessorRuntime<Signal>(settings, undefined, { process: (input) => process(input.data, input.context) });
+  const runtime = new ProcessorRuntime<Signal>(settings, undefined, { process: (input) => process(input.data, input.context) }, true);
   return (source) => runtime.operate(source);
 }
 
@@ -102,6 +104,8 @@ class ProcessorRuntime<S extends Signal> {
     /** What emitted data is; undefined for an any-signal processor, which only passes on what it gets. */
     private readonly signal: S | undefined,
     private readonly logic: ProcessorLogic<S>,
+    /** The processor passes on the data it is given untouched (or nothing), so a request it returns keeps its received encoding. */
+    private readonly leavesDataAsIs = false,
   ) {
     this.logger = settings.logger;
     this.telemetry = settings.telemetry.processor(settings.id);
@@ -140,6 +144,7 @@ class ProcessorRuntime<S extends Signal> {
       context: envelope.context,
       items: envelope.items,
       bytes: envelope.bytes,
+      otlp: envelope.otlp,
       hold: () => {
         held = true;
         return envelope;
@@ -158,6 +163,8 @@ class ProcessorRuntime<S extends Signal> {
       envelope.ack();
       return;
     }
+    // Any other processor may have changed the data, in place or not.
+    if (result !== envelope.data || !this.leavesDataAsIs) envelope.otlp = undefined;
     envelope.data = result!;
     envelope.items = items;
     this.telemetry.outgoing(signal, items);
@@ -180,7 +187,7 @@ class ProcessorRuntime<S extends Signal> {
     const scheduler = this.settings.scheduler;
     const guard = this.guard.bind(this);
     return {
-      emit: (data, context, settler, bytes, items) => {
+      emit: (data, context, settler, bytes, items, otlp) => {
         const signal = this.signal;
         if (signal === undefined) throw new Error(`processor ${this.settings.id} serves every signal and cannot emit data of its own`);
         const n = items ?? countItems(signal, data);
@@ -189,7 +196,7 @@ class ProcessorRuntime<S extends Signal> {
           return;
         }
         this.telemetry.outgoing(signal, n);
-        subscriber.next(createEnvelope(signal, data, context, settler ?? this.standalone(signal, n), bytes ?? 0, n));
+        subscriber.next(createEnvelope(signal, data, context, settler ?? this.standalone(signal, n), bytes ?? 0, n, otlp));
       },
       every: (intervalMs, task) =>
         scheduler.schedule(function (this: SchedulerAction<unknown>) {

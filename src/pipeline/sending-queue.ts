@@ -27,7 +27,7 @@ export interface QueueTicket {
 /** One enqueued request: what a client sent (after the pipeline). */
 export interface QueuedRequest<S extends Signal> extends QueueTicket {
   data: SignalData[S];
-  /** `data` as OTLP protobuf, when a persistent queue read it back so: a sender of OTLP sends these bytes instead of encoding `data` again. */
+  /** `data` as OTLP protobuf, as the receiver got it or a persistent queue read it back: a sender of OTLP sends these bytes instead of encoding `data` again. */
   otlp?: Uint8Array;
 }
 
@@ -232,7 +232,7 @@ export function encodeQueuedRequest<S extends Signal>(signal: S, request: Queued
       b: request.bytes,
     }),
   );
-  const data = otlpCodecs[signal].encode(request.data);
+  const data = request.otlp ?? otlpCodecs[signal].encode(request.data);
   const out = Buffer.allocUnsafe(5 + context.length + data.length);
   out[0] = FORMAT_VERSION;
   out.writeUInt32LE(context.length, 1);
@@ -286,11 +286,11 @@ class OtlpRequest<S extends Signal> implements QueuedRequest<S> {
   }
 }
 
-/** A request as its OTLP encoding; one that cannot be encoded stays decoded, and its export refuses it. */
+/** A request as its OTLP encoding (the one it came with, when it has it); one that cannot be encoded stays decoded, and its export refuses it. */
 function asOtlp<S extends Signal>(signal: S, request: QueuedRequest<S>): QueuedRequest<S> {
   let otlp: Uint8Array;
   try {
-    otlp = otlpCodecs[signal].encode(request.data);
+    otlp = request.otlp ?? otlpCodecs[signal].encode(request.data);
   } catch {
     return request;
   }

@@ -42,6 +42,19 @@ test('read-only branches share the data; a mutating branch gets its own copy', (
   assert.deepEqual(calls, ['ack']);
 });
 
+test('the received encoding goes to read-only branches only: a mutating branch, even one keeping the original data, gets none', () => {
+  const ro: Envelope[] = [];
+  const mut1: Envelope[] = [];
+  const mut2: Envelope[] = [];
+  const otlp = new Uint8Array([1, 2, 3]);
+  const envelope = () => createEnvelope('traces', makeData(), receiverContext('otlp'), { ack: () => {}, nack: () => {} }, 0, undefined, otlp);
+  fanOut([consumer(false, ro), consumer(true, mut1)]).consume(envelope());
+  assert.equal(ro[0]!.otlp, otlp);
+  assert.equal(mut1[0]!.otlp, undefined);
+  fanOut([consumer(true, mut1), consumer(true, mut2)]).consume(envelope());
+  assert.equal(mut2[0]!.otlp, undefined, 'the last mutating branch keeps the data object but will change it');
+});
+
 test('when every branch mutates, the last keeps the original and the rest get copies', () => {
   const a: Envelope[] = [];
   const b: Envelope[] = [];

@@ -60,6 +60,8 @@ interface Piece<S extends Signal> {
   data: SignalData[S];
   items: number;
   bytes: number;
+  /** The parent's received OTLP encoding, while this piece is all of it. */
+  otlp?: Uint8Array;
   /** The parent's context restricted to the metadata keys: what the batch it lands in carries. */
   context: EnvelopeContext;
   join: AckJoin;
@@ -144,7 +146,7 @@ class Batcher<S extends Signal> {
       this.metrics.cardinality(1);
     }
     const join = new AckJoin(input.hold());
-    shard.pieces.push({ data: input.data, items, bytes: input.bytes, context: this.restrict(input.context), join, share: join.retain() });
+    shard.pieces.push({ data: input.data, items, bytes: input.bytes, otlp: input.otlp, context: this.restrict(input.context), join, share: join.retain() });
     join.release();
     shard.items += items;
     this.metrics.pending(items);
@@ -257,8 +259,9 @@ class Batcher<S extends Signal> {
         continue;
       }
       const headBytes = Math.round((piece.bytes * n) / piece.items);
-      taken.push({ ...piece, data: head, items: n, bytes: headBytes, share: piece.join.retain() });
+      taken.push({ ...piece, data: head, items: n, bytes: headBytes, otlp: undefined, share: piece.join.retain() });
       piece.data = rest;
+      piece.otlp = undefined;
       piece.items -= n;
       piece.bytes -= headBytes;
       items += n;
@@ -275,6 +278,7 @@ class Batcher<S extends Signal> {
     );
     const settler = taken.length === 1 ? taken[0]!.share : settleAll(taken.map((p) => p.share));
     this.metrics.sent(items, bytes, trigger);
-    this.out.emit(data, taken[0]!.context, settler, bytes, items);
+    // A request sent on whole (as with every one when exporters batch in their queues) keeps its received encoding.
+    this.out.emit(data, taken[0]!.context, settler, bytes, items, taken.length === 1 ? taken[0]!.otlp : undefined);
   }
 }

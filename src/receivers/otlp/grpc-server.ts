@@ -98,7 +98,7 @@ export class OtlpGrpcServer {
         return;
       }
       const metadata = this.config.include_metadata ? metadataMap(call.metadata) : undefined;
-      void this.ingest.submit(signal, data, call.request.length, metadata).then((outcome) => {
+      void this.ingest.submit(signal, data, call.request.length, metadata, call.request).then((outcome) => {
         if (outcome.kind === 'accepted') callback(null, Buffer.from(encodeExportResponse(signal, outcome.partial)));
         else callback(toServiceError(outcome));
       });

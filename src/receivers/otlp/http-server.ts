@@ -186,7 +186,7 @@ export class OtlpHttpServer {
       const body = await this.readBody(req);
       const data = this.decode(signal, encoding, body);
       const metadata = this.config.include_metadata ? headerMap(req) : undefined;
-      const outcome = await this.ingest.submit(signal, data, body.length, metadata);
+      const outcome = await this.ingest.submit(signal, data, body.length, metadata, encoding === 'proto' ? body : undefined);
       if (outcome.kind === 'accepted') {
         this.send(res, 200, encoding, encoding === 'proto' ? encodeExportResponse(signal, outcome.partial) : exportResponseJson(signal, outcome.partial));
       } else if (outcome.kind === 'permanent') {

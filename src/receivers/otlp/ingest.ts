@@ -33,6 +33,8 @@ export class Ingest {
     data: SignalData[S],
     bytes: number,
     metadata: ReadonlyMap<string, readonly string[]> = EMPTY_METADATA,
+    /** The request as OTLP protobuf, when it came so: exporters of OTLP can send it on without encoding it again. */
+    otlp?: Uint8Array,
   ): Promise<Outcome> {
     const items = countItems(signal, data);
     // An empty request is valid OTLP and needs nothing from the pipeline.
@@ -64,7 +66,7 @@ export class Ingest {
           }
         },
       };
-      const envelope = createEnvelope(signal, data, receiverContext(this.receiverId, this.transport, metadata), settler, bytes, items);
+      const envelope = createEnvelope(signal, data, receiverContext(this.receiverId, this.transport, metadata), settler, bytes, items, otlp && ownBytes(otlp));
       try {
         this.next[signal]!.consume(envelope);
       } catch (err) {
@@ -72,6 +74,14 @@ export class Ingest {
       }
     });
   }
+}
+
+/**
+ * The request's bytes in memory of their own: a view into a larger buffer (a transport's read
+ * chunk) would keep all of it alive for as long as the request waits in a queue.
+ */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
 }
 
 /** The refused count when a permanent failure covers only part of the request (OTLP partial success). */

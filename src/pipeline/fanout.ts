@@ -10,7 +10,8 @@ export function fanOut(consumers: readonly Consumer[]): Consumer {
   // When every branch mutates, the last one may keep the original.
   const clone = consumers.map((c, i) => c.mutates && (anyReadOnly || i < consumers.length - 1));
   return {
-    mutates: false,
+    // When every branch mutates, the last changes the very data it was given.
+    mutates: !anyReadOnly,
     consume(envelope: Envelope): void {
       const join = new AckJoin(envelope);
       for (let i = 0; i < consumers.length; i++) {

@@ -85,7 +85,8 @@ export class QueueBatcher<S extends Signal, E = never> {
     // Field by field, as `data` may be decoded only when read.
     const ticket: QueueTicket = { context: request.context, items: request.items, bytes: request.bytes, settler: request.settler, record: request.record };
     const owner: BatchedRequest = { request: ticket, pieces: 0, cut: false };
-    const encoded = this.encodePiece?.(request);
+    // One that must be split at max_size is encoded piece by piece as it is cut, not whole first.
+    const encoded = this.config.max_size > 0 && this.sizeOf(request.items, request.bytes, 1) > this.config.max_size ? undefined : this.encodePiece?.(request);
     partition.pieces.push({ owner, data: this.keepData(encoded) ? request.data : undefined, items: request.items, bytes: request.bytes, encoded });
     partition.size += this.sizeOf(request.items, request.bytes, 1);
     while (partition.pieces.length > 0 && partition.size >= Math.max(1, this.config.min_size)) this.cut(partition);
@@ -150,6 +151,8 @@ export class QueueBatcher<S extends Signal, E = never> {
     let size = 0;
     const takeWhole = (piece: Piece<S, E>): void => {
       partition.pieces.shift();
+      // The rest of a split piece is encoded only now, once it goes whole.
+      if (piece.encoded === undefined && piece.data !== undefined) piece.encoded = this.encodePiece?.({ data: piece.data, context: partition.context });
       taken.push(piece);
       size += this.sizeOf(piece.items, piece.bytes, 1);
       piece.owner.pieces++;
@@ -182,7 +185,7 @@ export class QueueBatcher<S extends Signal, E = never> {
       taken.push({ owner: piece.owner, data: head, items: n, bytes: headBytes, encoded: this.encodePiece?.({ data: head, context: partition.context }) });
       piece.owner.pieces++;
       piece.data = rest;
-      piece.encoded = this.encodePiece?.({ data: rest, context: partition.context });
+      piece.encoded = undefined;
       piece.items -= n;
       piece.bytes -= headBytes;
       size += this.sizeOf(n, headBytes, 0);

@@ -55,6 +55,19 @@ test('the received encoding goes to read-only branches only: a mutating branch, 
   assert.equal(mut2[0]!.otlp, undefined, 'the last mutating branch keeps the data object but will change it');
 });
 
+test('a fan-out whose every branch mutates says it mutates, so a fan-out upstream copies for it and its readers keep the data and its encoding', () => {
+  assert.equal(fanOut([consumer(true, []), consumer(true, [])]).mutates, true);
+  assert.equal(fanOut([consumer(false, []), consumer(true, [])]).mutates, false);
+  const ro: Envelope[] = [];
+  const otlp = new Uint8Array([1, 2, 3]);
+  const data = makeData();
+  // As a forward connector into two pipelines that both change data, next to a read-only exporter.
+  fanOut([fanOut([consumer(true, []), consumer(true, [])]), consumer(false, ro)]).consume(createEnvelope('traces', data, receiverContext('otlp'), { ack: () => {}, nack: () => {} }, 0, undefined, otlp));
+  assert.equal(ro[0]!.data, data);
+  assert.equal(data.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.name, 'op', 'the reader\'s data was not changed under it');
+  assert.equal(ro[0]!.otlp, otlp);
+});
+
 test('when every branch mutates, the last keeps the original and the rest get copies', () => {
   const a: Envelope[] = [];
   const b: Envelope[] = [];

@@ -91,6 +91,7 @@ const spanNames = (data: TracesData) => data.resourceSpans.flatMap((rs) => rs.sc
 class OtlpSender implements EncodingSender<'traces', Buffer> {
   readonly sends: (string | undefined)[][] = [];
   encodes = 0;
+  encodedSpans = 0;
   fromStored = 0;
   readonly fromOtlp: ((otlp: Uint8Array) => Buffer) | undefined;
   constructor(
@@ -106,6 +107,7 @@ class OtlpSender implements EncodingSender<'traces', Buffer> {
   }
   encode(data: TracesData): Buffer[] {
     this.encodes++;
+    this.encodedSpans += spanNames(data).length;
     if (spanNames(data).some((n) => n?.startsWith('bad'))) throw new Error('cannot encode a bad span');
     return [otlpBuffer(otlpCodecs.traces.encode(data))];
   }
@@ -319,6 +321,16 @@ test('batch with a joining sender: max_size splits, the pieces are encoded again
   await settle();
   assert.deepEqual(sender.sends.map((s) => s.length), [120, 150, 50]);
   assert.deepEqual(sender.sends.flat(), [...names('a', 120), ...names('b', 200)]);
+});
+
+test('batch with a joining sender: a request far over max_size is encoded piece by piece as it is cut, each span once', async () => {
+  const { exporter, sender, clock } = setupOtlp({ sending_queue: { batch: { min_size: 100, max_size: 100 } } }, undefined, {}, false);
+  exporter.consume(envelope(1000, undefined, 'big').envelope);
+  clock.advance(200);
+  await settle();
+  assert.deepEqual(sender.sends.map((s) => s.length), Array.from({ length: 10 }, () => 100));
+  assert.deepEqual(sender.sends.flat(), names('big', 1000));
+  assert.equal(sender.encodedSpans, 1000, 'no remainder encoded only to be split again');
 });
 
 test('batch with a joining sender: a request that cannot be encoded is refused for good on its own, the rest of its batch is sent, and the exporter goes on', async () => {

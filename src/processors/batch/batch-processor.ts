@@ -3,7 +3,6 @@
 // holds a share of an AckJoin on it, and a sent batch settles all the shares it carries.
 import type { OperatorFunction, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import { countItems } from '../../pdata/count.js';
 import { mergeRequests } from '../../pdata/merge.js';
 import { splitItems } from '../../pdata/split.js';
 import type { Signal, SignalData } from '../../pdata/types.js';
@@ -128,10 +127,10 @@ class Batcher<S extends Signal> {
 
   /** Takes a request into its shard; returns it when there is nothing to batch. */
   add(input: Incoming<S>): SignalData[S] | undefined {
-    let items: number;
+    // The envelope's count is kept exact by the receiver and the processor helper; counting again would walk every span.
+    const items = input.items;
     let key: string;
     try {
-      items = countItems(this.signal, input.data);
       key = this.keyOf(input.context);
     } catch (err) {
       throw new PermanentError(`batch: malformed request: ${err instanceof Error ? err.message : String(err)}`);
